@@ -1,0 +1,74 @@
+/* The NATS bus: connection, request/reply calls and servers.
+ *
+ * Calls: subject `mkt.rpc.<service>.<method>`, body = mkt.Request (request id, actor, packed
+ * payload), answer = mkt.Reply (code, message, payload). A service serves all its methods with
+ * one queue subscription on `mkt.rpc.<service>.*` in queue group `<service>`, so any number of
+ * replicas share the load. Messages arrive on cnats threads and are handed to the worker pool;
+ * the handler runs on a worker and its reply is sent from there ("send ASAP" connection).
+ *
+ * Client errors are distinct: ERR_TIMEOUT (nobody answered in time), ERR_NO_RESPONDERS (nobody
+ * subscribes to the subject), ERR_UNAVAILABLE (not connected), or the code the handler returned. */
+#ifndef MKT_BUS_H
+#define MKT_BUS_H
+
+#include <nats/nats.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "envelope.pb-c.h"
+#include "err.h"
+#include "pool.h"
+
+struct bus;
+
+/* Connects to a comma-separated server list ("nats://a:4222,nats://b:4222") with reconnects
+ * forever; `name` identifies the client in the server's monitoring. */
+err_code bus_connect(const char *servers, const char *name, struct bus **out, struct err *e) MKT_MUST_USE;
+/* Drains subscriptions, flushes and closes; NULL is a no-op. */
+void bus_free(struct bus *b);
+bool bus_connected(struct bus *b);
+natsConnection *bus_nats(struct bus *b);   /* borrowed */
+jsCtx *bus_js(struct bus *b);              /* borrowed; JetStream context */
+
+/* ---- client ---- */
+struct bus_ctx {
+    const char *request_id;    /* propagated; generated when NULL */
+    const Mkt__Actor *actor;   /* may be NULL (anonymous) */
+};
+
+/* Calls service.method with `req` (NULL sends an empty payload). On ERR_OK and when reply_desc is
+ * given, *reply is an unpacked message the caller frees with protobuf_c_message_free_unpacked. */
+err_code bus_call(struct bus *b, const char *service, const char *method, const struct bus_ctx *ctx,
+                  const ProtobufCMessage *req, const ProtobufCMessageDescriptor *reply_desc,
+                  ProtobufCMessage **reply, int timeout_ms, struct err *e) MKT_MUST_USE;
+
+/* ---- server ---- */
+struct bus_call {
+    struct worker *worker;        /* borrowed: the worker's db connection and app state */
+    const Mkt__Request *req;      /* borrowed: request id and actor (req->actor may be NULL) */
+    const ProtobufCMessage *in;   /* borrowed: unpacked payload of the method's input type */
+    uint8_t *reply_buf__;         /* internal: packed reply payload */
+    size_t reply_len__;
+};
+
+/* A handler answers one call: it returns ERR_OK after bus_reply, or an error code with the reason
+ * in e (sent to the caller as the reply's code and message). */
+typedef err_code (*bus_handler_fn)(struct bus_call *call, struct err *e);
+
+struct bus_method {
+    const char *name;                       /* "list_regions" */
+    const ProtobufCMessageDescriptor *in;   /* input payload type; NULL when it takes nothing */
+    bus_handler_fn fn;
+};
+
+/* Packs msg as the call's reply payload (the message itself stays the handler's). */
+void bus_reply(struct bus_call *call, const ProtobufCMessage *msg);
+
+/* Serves `methods` (plus the built-in `ping`) for `service` on `pool`. The table must outlive
+ * the bus. Unknown methods answer ERR_NOT_FOUND; undecodable payloads ERR_INVALID. */
+err_code bus_serve(struct bus *b, const char *service, const struct bus_method *methods, size_t n,
+                   struct pool *pool, struct err *e) MKT_MUST_USE;
+/* Stops taking new calls (unsubscribes); calls already queued still get their replies. */
+void bus_stop_serving(struct bus *b);
+
+#endif

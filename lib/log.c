@@ -1,0 +1,60 @@
+/* Leveled, single-line logging to stderr with a per-thread request context. */
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static char service_name[32] = "mkt";
+static enum log_level min_level = LOG_INFO;
+static _Thread_local char ctx_request[64];
+static _Thread_local char ctx_subject[96];
+
+void log_init(const char *service, const char *level) {
+    if (service)
+        snprintf(service_name, sizeof service_name, "%s", service);
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; level && i < 4; i++)
+        if (strcmp(level, levels[i]) == 0)
+            min_level = (enum log_level)i;
+}
+
+void log_set_context(const char *request_id, const char *subject) {
+    snprintf(ctx_request, sizeof ctx_request, "%s", request_id ? request_id : "");
+    snprintf(ctx_subject, sizeof ctx_subject, "%s", subject ? subject : "");
+}
+
+void log_msg(enum log_level level, const char *fmt, ...) {
+    if (level < min_level)
+        return;
+    static const char *const tags[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+    char line[2048];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s %s", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long)tv.tv_usec / 1000,
+                     tags[level], service_name);
+    if (ctx_request[0] && n < (int)sizeof line)
+        n += snprintf(line + n, sizeof line - n, " rid=%s", ctx_request);
+    if (ctx_subject[0] && n < (int)sizeof line)
+        n += snprintf(line + n, sizeof line - n, " subj=%s", ctx_subject);
+    if (n < (int)sizeof line - 2) {
+        line[n++] = ' ';
+        va_list ap;
+        va_start(ap, fmt);
+        n += vsnprintf(line + n, sizeof line - n, fmt, ap);
+        va_end(ap);
+    }
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    for (int i = 0; i < n; i++) /* one event, one line */
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}
