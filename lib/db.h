@@ -20,7 +20,7 @@ struct db_migration {
 };
 
 /* Every program has its migrations embedded at build time (tools/build/embed-sql.sh):
- * lib/migrations/*.sql first, then <program folder>/migrations/*.sql. */
+ * the SQL files of lib/migrations first, then those of the program folder's migrations. */
 extern const struct db_migration mkt_migrations[];
 extern const size_t mkt_migrations_count;
 
