@@ -1,15 +1,19 @@
 /* A thin HTTP/1.1 server over libmicrohttpd (internal epoll thread pool) for the gateway and the
  * cloud emulator. The handler runs on one of the server's threads, once per complete request
  * (the body is fully read, within `max_body`), and fills a response; it may block (the gateway
- * makes NATS calls from it), so size `threads` for the expected concurrency.
- * Keep-alive is preserved; bodies over the limit get 413 without calling the handler.
- * Streaming responses (Server-Sent Events) use a reader callback. */
+ * makes NATS calls from it), so size `threads` for the expected concurrency: a blocked thread
+ * also delays the other connections it polls.
+ * Keep-alive is preserved; bodies over the limit get 413 without calling the handler (body
+ * {"error":{"code":"too_large",...,"request_id"}} and an X-Request-Id header: the request's own
+ * when it is a sane token, else a fresh UUID). Streaming responses (Server-Sent Events) use a
+ * reader callback. All functions are thread-safe. */
 #ifndef MKT_HTTP_H
 #define MKT_HTTP_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -27,8 +31,11 @@ struct http_request {
 const char *http_header(const struct http_request *req, const char *name);
 const char *http_query(const struct http_request *req, const char *name);
 
-/* Streaming body reader: fill up to max bytes at `pos`; return bytes written, 0 to wait and be
- * called again (it may block briefly), or -1 to end the stream. Called on a server thread. */
+/* Streaming body reader: fill up to max bytes at `pos`; return bytes written, 0 when nothing is
+ * ready (the connection is then parked and the reader called again about 50 ms later, so it
+ * should not block), or -1 to end the stream. Called on a server thread, one call at a time per
+ * stream. A parked client that went away is only noticed on the next write: send something
+ * (an SSE comment) every few seconds. Streams end when the server is quiesced or freed. */
 typedef ssize_t (*http_stream_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
 
 #define HTTP_MAX_HEADERS 8
@@ -65,9 +72,13 @@ struct http_server;
 err_code http_server_start(const struct http_server_config *cfg, http_handler_fn fn, void *ctx,
                            struct http_server **out, struct err *e) MKT_MUST_USE;
 int http_server_port(const struct http_server *s);
-/* Stops accepting new connections (in-flight requests finish). */
+/* Stops accepting new connections (in-flight requests finish; streams end at their next read).
+ * Idempotent. */
 void http_server_quiesce(struct http_server *s);
-/* Stops the server and frees it; NULL is a no-op. */
+/* Waits until no request is in flight (idle keep-alive connections do not count), up to
+ * deadline_ms; true when idle. For the drain: quiesce, wait, free. */
+bool http_server_wait_idle(struct http_server *s, int deadline_ms);
+/* Stops the server (open connections are closed) and frees it; NULL is a no-op. */
 void http_server_free(struct http_server *s);
 
 #endif

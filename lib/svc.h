@@ -55,6 +55,7 @@ struct svc {
     uv_timer_t timer__;
     int signals__;
     int maintenance_busy__;
+    void *drain__;
 };
 
 /* Sets up logging and the clock and loads the common settings (`needs_db`: MKT_PG_DSN required). */
