@@ -24,6 +24,7 @@
 
 #define STREAM_BLOCK 4096
 #define STREAM_TICK_MS 50
+#define DISCARD_MAX (16u << 20) /* chunked bytes read past max_body before hanging up */
 
 struct stream;
 
@@ -50,6 +51,7 @@ struct http_server {
 struct req_state {
     char *body;
     size_t len, cap;
+    size_t discarded; /* bytes dropped past max_body */
     bool too_large;
 };
 
@@ -298,25 +300,32 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         rs = calloc(1, sizeof *rs);
         if (!rs)
             return MHD_NO;
+        *con_cls = rs;
+        atomic_fetch_add(&s->active, 1);
+        /* The one exception to "never answer on the first call": a declared length over the
+         * limit. MHD 0.9.75 cannot answer in the middle of an upload, and reading the whole body
+         * just to refuse it is worse than losing keep-alive on a misbehaving client. */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
             char *end;
             errno = 0;
             unsigned long long v = strtoull(cl, &end, 10);
-            if (errno || *end || v > s->max_body)
+            if (errno || *end || v > s->max_body) {
                 rs->too_large = true;
+                return queue_too_large(conn, s);
+            }
         }
-        *con_cls = rs;
-        atomic_fetch_add(&s->active, 1);
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (rs->too_large || !append_body(rs, upload_data, *upload_data_size, s->max_body)) {
-            /* Answer at once rather than read a body we will not use; MHD closes the connection
-             * after this response since the rest of the body is still on the wire. */
+        /* A chunked body without declared length: keep reading (and dropping) what is over the
+         * limit so the 413 can be sent at the end, but not forever. */
+        if (!rs->too_large && !append_body(rs, upload_data, *upload_data_size, s->max_body))
             rs->too_large = true;
-            *upload_data_size = 0;
-            return queue_too_large(conn, s);
+        if (rs->too_large) {
+            rs->discarded += *upload_data_size;
+            if (rs->discarded > DISCARD_MAX)
+                return MHD_NO; /* closes the connection */
         }
         *upload_data_size = 0;
         return MHD_YES;
@@ -410,11 +419,10 @@ err_code http_server_start(const struct http_server_config *cfg, http_handler_fn
 
     struct MHD_OptionItem opts[8];
     int n = 0;
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL}; /* must be first */
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, sa};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, cfg->timeout_s > 0 ? cfg->timeout_s : 0, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
     if (cfg->threads > 1)
         opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
