@@ -47,6 +47,7 @@ err_code svc_init(struct svc *s, const char *name, void *app, bool needs_db, str
     config_log(fields, n, &s->cfg);
     if (uv_loop_init(&s->loop) != 0)
         return err_set(e, ERR_INTERNAL, "libuv loop init failed");
+    s->loop_ready__ = true;
     return ERR_OK;
 }
 
@@ -211,6 +212,7 @@ void svc_cleanup(struct svc *s) {
     pool_free(s->pool);
     bus_free(s->bus);
     free(s->drain__);
-    uv_loop_close(&s->loop);
+    if (s->loop_ready__)
+        uv_loop_close(&s->loop);
     nats_CloseAndWait(2000);
 }

@@ -56,6 +56,7 @@ struct svc {
     int signals__;
     int maintenance_busy__;
     void *drain__;
+    bool loop_ready__;
 };
 
 /* Sets up logging and the clock and loads the common settings (`needs_db`: MKT_PG_DSN required). */

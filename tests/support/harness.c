@@ -1,0 +1,255 @@
+/* Integration-test support: the environment exported by tests/harness/run.sh, spawning and
+ * stopping the programs under test with their logs, superuser SQL, per-test schemas with their
+ * own login role, and a small HTTP client. */
+#include "harness.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto.h"
+
+extern char **environ;
+
+const char *th_env(const char *name) {
+    const char *v = getenv(name);
+    cr_assert(v && *v, "%s is not set: run integration tests through tests/harness/run.sh (make test)", name);
+    return v;
+}
+
+int th_free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    cr_assert(port > 0, "no free port");
+    return port;
+}
+
+void th_unique(const char *prefix, char *out, size_t n) {
+    uint8_t b[6];
+    char hex[13];
+    crypto_random(b, sizeof b);
+    crypto_hex(b, sizeof b, hex);
+    snprintf(out, n, "%s%s", prefix, hex);
+}
+
+void th_sleep_ms(int ms) {
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+bool th_eventually(bool (*check)(void *arg), void *arg, int timeout_ms) {
+    for (int waited = 0;; waited += 20) {
+        if (check(arg))
+            return true;
+        if (waited >= timeout_ms)
+            return false;
+        th_sleep_ms(20);
+    }
+}
+
+struct th_proc th_spawn(const char *program, const char *const *argv, const char *const *env) {
+    struct th_proc p = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", th_env("MKT_TEST_BIN"), program);
+    snprintf(p.name, sizeof p.name, "%s", program);
+    static int counter;
+    snprintf(p.log_path, sizeof p.log_path, "%s/%s-%d-%d.log", th_env("MKT_TEST_TMP"), program, (int)getpid(), ++counter);
+    int n_env = 0, n_extra = 0, n_args = 0;
+    while (environ[n_env])
+        n_env++;
+    while (env && env[n_extra])
+        n_extra++;
+    while (argv && argv[n_args])
+        n_args++;
+    char **envp = calloc((size_t)(n_env + n_extra + 1), sizeof *envp);
+    char **args = calloc((size_t)(n_args + 2), sizeof *args);
+    cr_assert(envp && args);
+    int k = 0;
+    for (int i = 0; i < n_extra; i++)
+        envp[k++] = (char *)env[i];
+    for (int i = 0; i < n_env; i++) { /* extra settings win over inherited ones */
+        size_t klen = strcspn(environ[i], "=");
+        bool overridden = false;
+        for (int j = 0; j < n_extra; j++)
+            if (strncmp(env[j], environ[i], klen) == 0 && env[j][klen] == '=')
+                overridden = true;
+        if (!overridden)
+            envp[k++] = environ[i];
+    }
+    args[0] = path;
+    for (int i = 0; i < n_args; i++)
+        args[i + 1] = (char *)argv[i];
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        int fd = open(p.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        setpgid(0, 0);
+        execve(path, args, envp);
+        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
+        _exit(127);
+    }
+    free(envp);
+    free(args);
+    p.pid = pid;
+    return p;
+}
+
+void th_dump_log(const struct th_proc *p) {
+    FILE *f = fopen(p->log_path, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "----- log of %s (pid %d): %s\n", p->name, (int)p->pid, p->log_path);
+    char line[2048];
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fprintf(stderr, "----- end of %s\n", p->name);
+    fclose(f);
+}
+
+bool th_alive(struct th_proc *p) {
+    if (p->pid <= 0)
+        return false;
+    int status;
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid) {
+        p->pid = 0;
+        return false;
+    }
+    return r == 0;
+}
+
+int th_stop(struct th_proc *p, int sig, int timeout_ms) {
+    if (p->pid <= 0)
+        return -1;
+    kill(p->pid, sig);
+    int status = 0;
+    for (int waited = 0;; waited += 10) {
+        pid_t r = waitpid(p->pid, &status, WNOHANG);
+        if (r == p->pid)
+            break;
+        if (waited >= timeout_ms) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+            fprintf(stderr, "%s did not stop within %d ms\n", p->name, timeout_ms);
+            th_dump_log(p);
+            p->pid = 0;
+            return -1;
+        }
+        th_sleep_ms(10);
+    }
+    p->pid = 0;
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (code != 0)
+        th_dump_log(p);
+    return code;
+}
+
+void th_kill9(struct th_proc *p) {
+    if (p->pid <= 0)
+        return;
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    p->pid = 0;
+}
+
+char *th_sql(const char *sql) {
+    PGconn *c = PQconnectdb(th_env("MKT_TEST_PG_DSN"));
+    cr_assert(PQstatus(c) == CONNECTION_OK, "test database: %s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    cr_assert(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "SQL failed: %s\n%s", PQerrorMessage(c), sql);
+    char *out = NULL;
+    if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
+        out = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(c);
+    return out;
+}
+
+char *th_service_dsn(const char *schema) {
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '%1$s') THEN CREATE ROLE %1$s LOGIN; END IF; END $$;"
+             "CREATE SCHEMA IF NOT EXISTS %1$s AUTHORIZATION %1$s; ALTER ROLE %1$s SET search_path = %1$s;",
+             schema);
+    free(th_sql(sql));
+    const char *admin = th_env("MKT_TEST_PG_DSN");
+    char *dsn = malloc(strlen(admin) + 64 + strlen(schema));
+    cr_assert(dsn);
+    /* The admin DSN ends with "user=postgres dbname=mkt": a later user= wins in libpq. */
+    sprintf(dsn, "%s user=%s", admin, schema);
+    return dsn;
+}
+
+struct buf {
+    char *data;
+    size_t len;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    struct buf *b = userdata;
+    size_t n = size * nmemb;
+    char *grown = realloc(b->data, b->len + n + 1);
+    if (!grown)
+        return 0;
+    b->data = grown;
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+int th_http(const char *method, const char *url, const char *body, const char *const *headers, char **resp_body) {
+    CURL *h = curl_easy_init();
+    cr_assert(h);
+    struct buf b = {0};
+    struct curl_slist *hl = NULL;
+    for (int i = 0; headers && headers[i]; i++)
+        hl = curl_slist_append(hl, headers[i]);
+    if (body)
+        hl = curl_slist_append(hl, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    if (body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    }
+    long status = 0;
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(hl);
+    curl_easy_cleanup(h);
+    if (resp_body)
+        *resp_body = b.data ? b.data : strdup("");
+    else
+        free(b.data);
+    return (int)status;
+}
