@@ -1,0 +1,121 @@
+/* The gateway's route handlers: each turns one HTTP request into bus calls and a JSON response,
+ * straight-line, on an HTTP server thread. Probes (/healthz, /readyz) live here too: readiness
+ * pings every service in parallel so that the probe answers within one short timeout. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.pb-c.h"
+#include "envelope.pb-c.h"
+#include "gateway.h"
+#include "log.h"
+
+#define READY_PING_MS 1000
+
+/* The services /readyz requires, in the order the body lists them. */
+static const char *const ready_services[] = {"identity", "catalog", "publisher", "billing", "notifier"};
+#define N_READY (sizeof ready_services / sizeof ready_services[0])
+
+static int rpc_timeout(const struct gateway *g) {
+    return g->cfg.rpc_timeout_ms > 0 ? (int)g->cfg.rpc_timeout_ms : 5000;
+}
+
+/* Logs what the client will only see as a status: failures of the platform, not of the caller. */
+static void fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
+                 const struct err *e) {
+    if (gateway_http_status(code) >= 500)
+        log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
+    gateway_error(res, r, code, e->msg);
+}
+
+void gateway_get_healthz(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
+    (void)g, (void)r;
+    http_response_json(res, 200, json_pack("{s:s}", "status", "ok"));
+    http_response_header(res, "Cache-Control", "no-store");
+}
+
+/* ---- /readyz ------------------------------------------------------------------------------ */
+
+struct ping {
+    struct gateway *g;
+    const char *service;
+    const char *request_id;
+    err_code code;
+    struct err e;
+    Mkt__PingReply *reply;
+    pthread_t thread;
+    bool threaded;
+};
+
+static void *ping_run(void *arg) {
+    struct ping *p = arg;
+    struct bus_ctx ctx = {.request_id = p->request_id};
+    ProtobufCMessage *out = NULL;
+    int timeout = rpc_timeout(p->g) < READY_PING_MS ? rpc_timeout(p->g) : READY_PING_MS;
+    p->code = bus_call(p->g->bus, p->service, "ping", &ctx, NULL, &mkt__ping_reply__descriptor, &out, timeout, &p->e);
+    if (p->code == ERR_OK)
+        p->reply = (Mkt__PingReply *)out;
+    return NULL;
+}
+
+void gateway_get_readyz(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
+    struct ping pings[N_READY];
+    json_t *services = json_object();
+    bool connected = bus_connected(g->bus);
+    bool ready = connected && !atomic_load(&g->draining);
+    for (size_t i = 0; i < N_READY; i++) {
+        pings[i] = (struct ping){.g = g, .service = ready_services[i], .request_id = r->request_id,
+                                 .code = ERR_UNAVAILABLE};
+        if (connected)
+            pings[i].threaded = pthread_create(&pings[i].thread, NULL, ping_run, &pings[i]) == 0;
+        if (connected && !pings[i].threaded)
+            ping_run(&pings[i]); /* no thread to spare: ask inline */
+    }
+    for (size_t i = 0; i < N_READY; i++) {
+        struct ping *p = &pings[i];
+        if (p->threaded)
+            pthread_join(p->thread, NULL);
+        json_t *state;
+        if (p->code == ERR_OK) {
+            state = json_pack("{s:s,s:s,s:I}", "state", "up", "version", p->reply->version ? p->reply->version : "",
+                              "uptime_s", (json_int_t)p->reply->uptime_s);
+            protobuf_c_message_free_unpacked(&p->reply->base, NULL);
+        } else {
+            ready = false;
+            state = json_pack("{s:s,s:s}", "state", "down", "error", err_code_name(p->code));
+        }
+        json_object_set_new(services, p->service, state);
+    }
+    json_t *body = json_pack("{s:s,s:s,s:o}", "status", ready ? "ready" : "not_ready", "nats",
+                             connected ? "connected" : "disconnected", "services", services);
+    if (atomic_load(&g->draining))
+        json_object_set_new(body, "draining", json_true());
+    http_response_json(res, ready ? 200 : 503, body);
+    http_response_header(res, "Cache-Control", "no-store");
+}
+
+/* ---- /v1/regions --------------------------------------------------------------------------- */
+
+void gateway_get_regions(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
+    Mkt__Catalog__ListRegionsRequest in = MKT__CATALOG__LIST_REGIONS_REQUEST__INIT;
+    ProtobufCMessage *out = NULL;
+    struct bus_ctx ctx = {.request_id = r->request_id};
+    struct err e = {0};
+    err_code code = bus_call(g->bus, "catalog", "list_regions", &ctx, &in.base,
+                             &mkt__catalog__list_regions_reply__descriptor, &out, rpc_timeout(g), &e);
+    if (code != ERR_OK) {
+        fail(res, r, "catalog.list_regions", code, &e);
+        return;
+    }
+    const Mkt__Catalog__ListRegionsReply *rep = (const Mkt__Catalog__ListRegionsReply *)out;
+    json_t *regions = json_array();
+    for (size_t i = 0; i < rep->n_regions; i++) {
+        const Mkt__Catalog__Region *reg = rep->regions[i];
+        json_array_append_new(regions, json_pack("{s:s,s:{s:s,s:s}}", "name", reg->name ? reg->name : "",
+                                                 "display_name", "en", reg->display_name_en ? reg->display_name_en : "",
+                                                 "fr", reg->display_name_fr ? reg->display_name_fr : ""));
+    }
+    protobuf_c_message_free_unpacked(out, NULL);
+    http_response_json(res, 200, json_pack("{s:o}", "regions", regions));
+    http_response_header(res, "Cache-Control", "public, max-age=300");
+}
