@@ -1,0 +1,92 @@
+/* Authentication and authorization of API calls. A key is looked up by the access key in the
+ * credential scope; inactive or expired keys, unknown Regions and Regions the account does not
+ * have fail like bad signatures do (code 1) but only signature mismatches count towards the
+ * lock: after AUTH_MAX_FAILURES in a row the key is refused (code 13) for a minute, doubling on
+ * each new lock up to ten minutes; a good call resets both counters. */
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "policies.h"
+
+err_code auth_authenticate(struct state *st, const char *authorization, const struct sigv4_request *r, mkt_time now,
+                           struct auth_caller *out, enum api_error *error, struct err *e) {
+    struct sigv4_auth a;
+    *error = API_E_AUTH_FAILED;
+    if (sigv4_parse(authorization, &a, e) != ERR_OK)
+        return ERR_UNAUTHENTICATED;
+    struct state_key *k = state_key_find(st, a.access_key);
+    if (!k)
+        return err_set(e, ERR_UNAUTHENTICATED, "unknown access key");
+    if (k->locked_until > now) {
+        *error = API_E_LOCKED;
+        return err_set(e, ERR_UNAUTHENTICATED,
+                       "Too many failed connection attempts. Your access has been locked temporarily.");
+    }
+    if (!k->active)
+        return err_set(e, ERR_UNAUTHENTICATED, "access key %s is not active", k->id);
+    if (k->expires && k->expires <= now)
+        return err_set(e, ERR_UNAUTHENTICATED, "access key %s has expired", k->id);
+    if (!sigv4_matches(&a, k->secret, r)) {
+        if (++k->failures >= AUTH_MAX_FAILURES) {
+            mkt_time lock = AUTH_LOCK_FIRST;
+            for (int i = 0; i < k->locks && lock < AUTH_LOCK_MAX; i++)
+                lock *= 2;
+            if (lock > AUTH_LOCK_MAX)
+                lock = AUTH_LOCK_MAX;
+            k->locks++;
+            k->failures = 0;
+            k->locked_until = now + lock;
+        }
+        return err_set(e, ERR_UNAUTHENTICATED, "signature does not match");
+    }
+    if (sigv4_check_time(&a, r->header(r->header_ctx, sigv4_date_header(a.scheme)), now, e) != ERR_OK)
+        return ERR_UNAUTHENTICATED;
+    const struct state_account *acc = state_account_find(st, k->account_id);
+    if (!acc)
+        return err_set(e, ERR_UNAUTHENTICATED, "account of key %s does not exist", k->id);
+    if (!state_region_known(a.region))
+        return err_set(e, ERR_UNAUTHENTICATED, "unknown Region '%s'", a.region);
+    if (!state_strs_has(&acc->regions, a.region))
+        return err_set(e, ERR_UNAUTHENTICATED, "account %s has no access to Region %s", acc->id, a.region);
+    if (k->user && !state_user_find(st, acc->id, k->user))
+        return err_set(e, ERR_UNAUTHENTICATED, "the key's user no longer exists");
+    k->failures = 0;
+    k->locks = 0;
+    out->account = acc;
+    out->user = k->user;
+    snprintf(out->region, sizeof out->region, "%s", a.region);
+    snprintf(out->access_key, sizeof out->access_key, "%s", a.access_key);
+    return ERR_OK;
+}
+
+static enum policies_effect apply(const struct state *st, const char *orn, const char *action,
+                                  enum policies_effect acc) {
+    const struct state_policy *p = state_policy_find(st, orn);
+    if (!p)
+        return acc;
+    enum policies_effect eff = policies_evaluate(p->document, action);
+    return eff > acc ? eff : acc; /* DENY > ALLOW > NONE */
+}
+
+bool auth_allowed(const struct state *st, const struct auth_caller *caller, const char *operation) {
+    if (!caller->user)
+        return true;
+    char action[160];
+    snprintf(action, sizeof action, "api:%s", operation);
+    enum policies_effect eff = POLICIES_NONE;
+    const struct state_user *u = state_user_find(st, caller->account->id, caller->user);
+    if (!u)
+        return false;
+    for (size_t i = 0; i < u->policies.n; i++)
+        eff = apply(st, u->policies.v[i], action, eff);
+    for (size_t g = 0; g < st->groups.n; g++) {
+        const struct state_group *grp = st->groups.v[g];
+        if (strcmp(grp->account_id, u->account_id) != 0 || !state_strs_has(&grp->users, u->name))
+            continue;
+        for (size_t i = 0; i < grp->policies.n; i++)
+            eff = apply(st, grp->policies.v[i], action, eff);
+    }
+    return eff == POLICIES_ALLOW;
+}

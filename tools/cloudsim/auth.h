@@ -1,0 +1,34 @@
+/* Who is calling: checks a request's signature against the state's access keys (root keys of
+ * the accounts and ACTIVE EIM keys), applies the 5-minute window and the brute-force lock, and
+ * resolves the Region from the credential scope; then decides whether an EIM user's policies
+ * allow the operation. Runs under the server's state mutex (it updates the keys' failure
+ * counters). */
+#ifndef CLOUDSIM_AUTH_H
+#define CLOUDSIM_AUTH_H
+
+#include "api.h"
+#include "sigv4.h"
+#include "state.h"
+
+/* Consecutive bad signatures that lock a key, and the lock's first and longest duration. */
+#define AUTH_MAX_FAILURES 4
+#define AUTH_LOCK_FIRST CLOCK_MINUTE
+#define AUTH_LOCK_MAX (10 * CLOCK_MINUTE)
+
+struct auth_caller {
+    const struct state_account *account; /* borrowed from the state */
+    const char *user;                    /* EIM user name (borrowed from the key), NULL for root */
+    char region[64];
+    char access_key[64];
+};
+
+/* Authenticates the request. On failure returns ERR_UNAUTHENTICATED and sets *error to
+ * API_E_AUTH_FAILED or API_E_LOCKED with the reason in e. */
+err_code auth_authenticate(struct state *st, const char *authorization, const struct sigv4_request *r, mkt_time now,
+                           struct auth_caller *out, enum api_error *error, struct err *e) MKT_MUST_USE;
+
+/* True when the caller may run `operation`: root keys always; EIM users when the union of the
+ * policies linked to them and to their groups allows "api:<operation>" and none denies it. */
+bool auth_allowed(const struct state *st, const struct auth_caller *caller, const char *operation);
+
+#endif
