@@ -1,0 +1,208 @@
+/* The MAIL and EVENTS consumers: decode, resolve recipients (events ask the owning service),
+ * check and insert ledger rows through plan_build, inside the inbox transaction. SMTP never runs
+ * here: the delivery listener is notified when the transaction commits. */
+#include "consumers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mail.pb-c.h"
+#include "plan.h"
+#include "store.h"
+
+#define RECIPIENTS_TIMEOUT_MS 5000
+#define MAX_DELIVER 100 /* with the lib's backoff (0.5 s doubling to 30 s): about 50 minutes */
+
+/* Events that call for a mail. The recipients and variables come from the owning service. */
+const struct consumers_route consumers_routes[] = {
+    {"identity.org.validated", "org_validated"},            /* ORG-3 */
+    {"catalog.version.published", "version_published"},     /* VER-5, VER-9 */
+    {"catalog.version.unpublished", "version_unpublished"}, /* VER-9 */
+    {"catalog.product.unpublished", "product_unpublished"}, /* PROD-8 */
+};
+const size_t consumers_routes_count = sizeof consumers_routes / sizeof consumers_routes[0];
+
+/* Checks the request and inserts its rows in the consumer's transaction. */
+static err_code enqueue(struct notifier *n, PGconn *tx, const struct plan_request *r, struct err *e) {
+    struct plan p;
+    err_code code = plan_build(n->templates, r, clock_now(), n->cfg.retry_for_s * CLOCK_SECOND, &p, e);
+    if (code != ERR_OK)
+        return code;
+    size_t inserted = 0;
+    for (size_t i = 0; i < p.n && code == ERR_OK; i++) {
+        bool fresh = false;
+        code = store_insert_mail(tx, &p.mails[i].row, &fresh, e);
+        inserted += fresh;
+    }
+    if (code == ERR_OK && inserted == p.n)
+        log_info("%s: %zu mail(s) queued for %s", r->template_name, inserted, r->event_key);
+    else if (code == ERR_OK)
+        log_info("%s: %zu mail(s) queued for %s, %zu already in the ledger (not sent again)", r->template_name,
+                 inserted, r->event_key, p.n - inserted);
+    plan_cleanup(&p);
+    return code;
+}
+
+err_code consumers_on_command(const struct consumer_msg *m, struct err *e) {
+    struct notifier *n = m->worker->app;
+    const Mkt__Event *ev = m->event;
+    err_code code = ERR_OK;
+    struct plan_recipient *rcpts = NULL;
+    const char **names = NULL, **values = NULL;
+    Mkt__Mail__Command *cmd = mkt__mail__command__unpack(NULL, ev->payload.len, ev->payload.data);
+    if (!cmd) {
+        code = err_set(e, ERR_INVALID, "mail command %s: undecodable payload", ev->id);
+        goto done;
+    }
+    rcpts = calloc(cmd->n_recipients ? cmd->n_recipients : 1, sizeof *rcpts);
+    names = calloc(cmd->n_vars ? cmd->n_vars : 1, sizeof *names);
+    values = calloc(cmd->n_vars ? cmd->n_vars : 1, sizeof *values);
+    if (!rcpts || !names || !values) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < cmd->n_recipients; i++)
+        rcpts[i] = (struct plan_recipient){cmd->recipients[i]->address, cmd->recipients[i]->name,
+                                           cmd->recipients[i]->language};
+    for (size_t i = 0; i < cmd->n_vars; i++) {
+        names[i] = cmd->vars[i]->key;
+        values[i] = cmd->vars[i]->value;
+    }
+    struct plan_request r = {
+        .template_name = cmd->template_,
+        .recipients = rcpts,
+        .n_recipients = cmd->n_recipients,
+        .var_names = names,
+        .var_values = values,
+        .n_vars = cmd->n_vars,
+        .event_key = cmd->idempotency_key && *cmd->idempotency_key ? cmd->idempotency_key : ev->id,
+        .event_id = ev->id,
+        .event_type = ev->type,
+        .organization_id = ev->organization_id,
+        .correlation_id = ev->correlation_id,
+        .skip_bad_recipients = false,
+    };
+    code = enqueue(n, m->tx, &r, e);
+    if (code == ERR_INVALID)
+        err_wrap(e, "mail command %s on %s", ev->id, m->subject);
+done:
+    free(rcpts);
+    free(names);
+    free(values);
+    if (cmd)
+        mkt__mail__command__free_unpacked(cmd, NULL);
+    return code;
+}
+
+static const struct consumers_route *route_of(const char *type) {
+    for (size_t i = 0; type && i < consumers_routes_count; i++)
+        if (strcmp(consumers_routes[i].event_type, type) == 0)
+            return &consumers_routes[i];
+    return NULL;
+}
+
+err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
+    struct notifier *n = m->worker->app;
+    const Mkt__Event *ev = m->event;
+    const char *type = ev->type && *ev->type ? ev->type : m->subject + strlen(EVENTS_SUBJECT_PREFIX);
+    const struct consumers_route *route = route_of(type);
+    err_code code = ERR_OK;
+    Mkt__Mail__RecipientsReply *reply = NULL;
+    struct plan_recipient *rcpts = NULL;
+    const char **names = NULL, **values = NULL;
+    if (!route) {
+        log_warn("event %s of type %s: no mail for it (not routed)", ev->id, type);
+        goto done;
+    }
+    char owner[32];
+    snprintf(owner, sizeof owner, "%.*s", (int)strcspn(type, "."), type);
+    Mkt__Mail__RecipientsRequest req = MKT__MAIL__RECIPIENTS_REQUEST__INIT;
+    req.event = (Mkt__Event *)ev;
+    req.template_ = (char *)route->template_name;
+    struct bus_ctx ctx = {.request_id = ev->correlation_id};
+    code = bus_call(n->svc->bus, owner, "mail_recipients", &ctx, &req.base, &mkt__mail__recipients_reply__descriptor,
+                    (ProtobufCMessage **)&reply, RECIPIENTS_TIMEOUT_MS, e);
+    if (code == ERR_NOT_FOUND) {
+        log_warn("event %s (%s): %s.mail_recipients found nothing to notify: %s", ev->id, type, owner, e->msg);
+        code = ERR_OK;
+        goto done;
+    }
+    if (code != ERR_OK) {
+        err_wrap(e, "recipients of %s %s", type, ev->id);
+        goto done;
+    }
+    rcpts = calloc(reply->n_recipients ? reply->n_recipients : 1, sizeof *rcpts);
+    names = calloc(reply->n_vars ? reply->n_vars : 1, sizeof *names);
+    values = calloc(reply->n_vars ? reply->n_vars : 1, sizeof *values);
+    if (!rcpts || !names || !values) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < reply->n_recipients; i++)
+        rcpts[i] = (struct plan_recipient){reply->recipients[i]->address, reply->recipients[i]->name,
+                                           reply->recipients[i]->language};
+    for (size_t i = 0; i < reply->n_vars; i++) {
+        names[i] = reply->vars[i]->key;
+        values[i] = reply->vars[i]->value;
+    }
+    struct plan_request r = {
+        .template_name = route->template_name,
+        .recipients = rcpts,
+        .n_recipients = reply->n_recipients,
+        .var_names = names,
+        .var_values = values,
+        .n_vars = reply->n_vars,
+        .event_key = ev->id,
+        .event_id = ev->id,
+        .event_type = type,
+        .organization_id = ev->organization_id,
+        .correlation_id = ev->correlation_id,
+        .skip_bad_recipients = true, /* one bad address in the owner's data must not block the others */
+    };
+    code = enqueue(n, m->tx, &r, e);
+    if (code == ERR_INVALID)
+        err_wrap(e, "event %s (%s)", ev->id, type);
+done:
+    free(rcpts);
+    free(names);
+    free(values);
+    if (reply)
+        mkt__mail__recipients_reply__free_unpacked(reply, NULL);
+    return code;
+}
+
+err_code consumers_start(struct notifier *n, struct err *e) {
+    int k = 0;
+    snprintf(n->durables[k], sizeof n->durables[k], "%s-mail", n->cfg.consumer_name);
+    snprintf(n->filters[k], sizeof n->filters[k], "%s", n->cfg.mail_subjects);
+    struct consumer_spec mail = {
+        .stream = "MAIL",
+        .durable = n->durables[k],
+        .filter = n->filters[k],
+        .fn = consumers_on_command,
+        .inbox = true,
+        .max_deliver = MAX_DELIVER,
+    };
+    err_code code = svc_consume(n->svc, &mail, e);
+    for (size_t i = 0; code == ERR_OK && i < consumers_routes_count; i++) {
+        k++;
+        const char *type = consumers_routes[i].event_type;
+        snprintf(n->durables[k], sizeof n->durables[k], "%s-%s", n->cfg.consumer_name, type);
+        for (char *p = n->durables[k]; *p; p++)
+            if (*p == '.')
+                *p = '-'; /* durable names may not contain dots */
+        snprintf(n->filters[k], sizeof n->filters[k], EVENTS_SUBJECT_PREFIX "%s", type);
+        struct consumer_spec spec = {
+            .stream = "EVENTS",
+            .durable = n->durables[k],
+            .filter = n->filters[k],
+            .fn = consumers_on_event,
+            .inbox = true,
+            .max_deliver = MAX_DELIVER,
+        };
+        code = svc_consume(n->svc, &spec, e);
+    }
+    return code;
+}

@@ -1,0 +1,35 @@
+/* The notifier's consumers. Both run inside the transaction that records the message in the
+ * inbox, insert pending ledger rows (the delivery loop sends them after the commit), and never
+ * talk SMTP:
+ *   - MAIL (durable "<MKT_NOTIFIER_CONSUMER>-mail", subjects MKT_MAIL_SUBJECTS): mail commands
+ *     (mkt.mail.Command) carrying their recipients and secrets;
+ *   - EVENTS (one durable per routed event type, "<MKT_NOTIFIER_CONSUMER>-<type with dashes>"):
+ *     events that call for a mail; the recipients and variables come from the service owning the
+ *     event (mkt.rpc.<service>.mail_recipients, see proto/mail.proto).
+ * A bad message (unknown template, missing variable, malformed address) is ERR_INVALID: it is
+ * dead-lettered at once with the reason in the log and the DLQ header, never retried. */
+#ifndef NOTIFIER_CONSUMERS_H
+#define NOTIFIER_CONSUMERS_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "events.h"
+#include "notifier.h"
+
+/* An event type that calls for a mail, and the template it uses. */
+struct consumers_route {
+    const char *event_type;    /* "catalog.version.published" */
+    const char *template_name; /* "version_published" */
+};
+extern const struct consumers_route consumers_routes[];
+extern const size_t consumers_routes_count;
+
+/* Starts the MAIL consumer and one EVENTS consumer per route on n->svc. */
+err_code consumers_start(struct notifier *n, struct err *e) MKT_MUST_USE;
+
+/* The consumer functions, exposed for tests (m->worker->app is the notifier). */
+err_code consumers_on_command(const struct consumer_msg *m, struct err *e) MKT_MUST_USE;
+err_code consumers_on_event(const struct consumer_msg *m, struct err *e) MKT_MUST_USE;
+
+#endif

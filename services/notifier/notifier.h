@@ -1,0 +1,45 @@
+/* The notifier's state: one struct, created by main, passed to everything (as the svc's `app`,
+ * so workers reach it through w->app). Read-only after start except for the delivery module's
+ * own synchronized state. */
+#ifndef NOTIFIER_NOTIFIER_H
+#define NOTIFIER_NOTIFIER_H
+
+#include <stdbool.h>
+
+#include "svc.h"
+#include "templates.h"
+
+struct delivery;
+
+/* The notifier's own settings (main.c declares the table). */
+struct notifier_config {
+    const char *smtp_url;          /* MKT_SMTP_URL */
+    const char *smtp_user;         /* MKT_SMTP_USER */
+    const char *smtp_password;     /* MKT_SMTP_PASSWORD (secret) */
+    bool smtp_starttls;            /* MKT_SMTP_STARTTLS */
+    long long smtp_timeout_ms;     /* MKT_SMTP_TIMEOUT_MS */
+    const char *mail_from;         /* MKT_MAIL_FROM */
+    const char *platform_name;     /* MKT_PLATFORM_NAME */
+    const char *public_url;        /* MKT_PUBLIC_URL, without trailing slash */
+    long long concurrency;         /* MKT_MAIL_CONCURRENCY */
+    long long batch;               /* MKT_MAIL_BATCH */
+    long long retry_for_s;         /* MKT_MAIL_RETRY_FOR_S */
+    long long backoff_max_s;       /* MKT_MAIL_BACKOFF_MAX_S */
+    long long lease_s;             /* MKT_MAIL_LEASE_S */
+    long long keep_days;           /* MKT_MAIL_KEEP_DAYS */
+    const char *templates_dir;     /* MKT_TEMPLATES_DIR */
+    const char *mail_subjects;     /* MKT_MAIL_SUBJECTS: filter of the MAIL consumer */
+    const char *consumer_name;     /* MKT_NOTIFIER_CONSUMER: prefix of the durable consumers */
+};
+
+struct notifier {
+    struct notifier_config cfg;
+    struct svc *svc;               /* borrowed: bus and pool */
+    struct tmpl_set *templates;    /* owned */
+    struct delivery *delivery;     /* owned */
+    /* consumer names and filters: the consumer specs point at them for the process's life */
+    char durables[SVC_MAX_CONSUMERS][96];
+    char filters[SVC_MAX_CONSUMERS][128];
+};
+
+#endif
