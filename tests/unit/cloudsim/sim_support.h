@@ -1,0 +1,37 @@
+/* Helpers for the emulator's pipeline tests: an in-process server (no network) with three test
+ * accounts, and calls signed like libcurl signs them (OSC4 or AWS4, at a chosen time). */
+#ifndef CLOUDSIM_TEST_SUPPORT_H
+#define CLOUDSIM_TEST_SUPPORT_H
+
+#include <jansson.h>
+
+#include "../../../tools/cloudsim/server.h"
+#include "../../../tools/cloudsim/sigv4.h"
+
+struct sim_key {
+    const char *ak, *sk, *region;
+};
+
+/* Accounts A (111111111111), B (222222222222) and C (333333333333); A and B have eu-west-2 and
+ * cloudgouv-eu-west-1, C only eu-west-2. */
+extern const struct sim_key SIM_A, SIM_B, SIM_C, SIM_A_GOUV;
+#define SIM_A_ID "111111111111"
+#define SIM_B_ID "222222222222"
+#define SIM_C_ID "333333333333"
+
+/* A server with the test accounts; state_path may be NULL. Free with server_free. */
+struct server *sim_new(const char *state_path, int copy_delay_ms);
+/* Signed (OSC4, now) call; body is JSON text. Returns the status, *out owned by the caller. */
+int sim_call(struct server *s, const struct sim_key *k, const char *op, const char *body, json_t **out);
+/* The same, signed at `when` with `scheme`; k NULL sends no Authorization header. */
+int sim_call_at(struct server *s, const struct sim_key *k, enum sigv4_scheme scheme, mkt_time when, const char *op,
+                const char *body, json_t **out);
+/* A raw request (any method and path, no signature). */
+int sim_raw(struct server *s, const char *method, const char *path, const char *client, const char *body,
+            json_t **out);
+/* Errors[0].Code of an error body ("" when none). */
+const char *sim_code(const json_t *body);
+/* Shortcut: a signed call that must answer `status`; returns the body (owned). */
+json_t *sim_ok(struct server *s, const struct sim_key *k, const char *op, const char *body);
+
+#endif
