@@ -19,7 +19,7 @@ CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation \
             -fno-strict-aliasing -pthread -MMD -MP
-CPPFLAGS += -Ilib -I$(B)/gen $(PKG_CFLAGS) -DMKT_VERSION='"$(VERSION)"'
+CPPFLAGS += -Ilib -Itests/support -I$(B)/gen -I$(B)/gen/proto $(PKG_CFLAGS) -DMKT_VERSION='"$(VERSION)"'
 LDLIBS   += $(PKG_LIBS) -lpthread -lm
 VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 ifeq ($(SANITIZE),1)
@@ -45,6 +45,9 @@ UNIT_DIRS  := $(patsubst %/,%,$(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS  := $(if $(UNIT_LIB_SRCS),$(B)/tests/unit-lib) $(foreach d,$(sort $(UNIT_DIRS)),$(B)/tests/unit-$(notdir $(d)))
 IT_SRCS    := $(wildcard tests/integration/*.c)
 IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/it-%,$(IT_SRCS))
+
+# Generated sources are kept, so a second `make` has nothing to do.
+.SECONDARY: $(PROTO_C) $(PROTO_H)
 
 .PHONY: all tests deps asan test test-unit test-integration test-asan bench up down status logs format clean
 .DEFAULT_GOAL := all

@@ -102,7 +102,9 @@ done:
 
 void bus_stop_serving(struct bus *b) {
     if (b && b->rpc_sub) {
-        natsSubscription_Unsubscribe(b->rpc_sub);
+        /* Drain, not unsubscribe: calls already delivered to this client still reach the pool. */
+        if (natsSubscription_Drain(b->rpc_sub) == NATS_OK)
+            natsSubscription_WaitForDrainCompletion(b->rpc_sub, 5000);
         natsSubscription_Destroy(b->rpc_sub);
         b->rpc_sub = NULL;
     }

@@ -27,8 +27,16 @@ err_code db_error(PGconn *c, const PGresult *r, struct err *e, const char *what)
     return err_set(e, code, "%s: %s%s%s", what, state ? state : "", state ? " " : "", msg);
 }
 
+/* Server notices ("relation already exists, skipping") go to the debug log, on one line. */
+static void on_notice(void *arg, const char *message) {
+    (void)arg;
+    log_debug("postgres: %s", message);
+}
+
 err_code db_connect(const char *dsn, PGconn **out, struct err *e) {
     PGconn *c = PQconnectdb(dsn);
+    if (c)
+        PQsetNoticeProcessor(c, on_notice, NULL);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         err_set(e, ERR_UNAVAILABLE, "database: %s", c ? PQerrorMessage(c) : "out of memory");
         PQfinish(c);

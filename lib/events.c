@@ -32,7 +32,7 @@ static const struct stream_def streams[] = {
     {"DLQ", "mkt.dlq.>", js_LimitsPolicy, 30LL * 24 * 3600 * 1000 * NS_PER_MS, "Dead letters, with the reason"},
 };
 
-err_code events_setup_streams(struct bus *b, struct err *e) {
+err_code events_setup_streams(struct bus *b, int replicas, struct err *e) {
     for (size_t i = 0; i < sizeof streams / sizeof streams[0]; i++) {
         const struct stream_def *d = &streams[i];
         jsStreamConfig cfg;
@@ -45,6 +45,7 @@ err_code events_setup_streams(struct bus *b, struct err *e) {
         cfg.Retention = d->retention;
         cfg.Storage = js_FileStorage;
         cfg.MaxAge = d->max_age_ns;
+        cfg.Replicas = replicas > 0 ? replicas : 1;
         cfg.Duplicates = 10LL * 60 * 1000 * NS_PER_MS; /* a relay restart republishes within minutes */
         jsStreamInfo *si = NULL;
         jsErrCode jerr = 0;
@@ -53,7 +54,8 @@ err_code events_setup_streams(struct bus *b, struct err *e) {
             s = js_UpdateStream(&si, bus_js(b), &cfg, NULL, &jerr);
         jsStreamInfo_Destroy(si);
         if (s != NATS_OK)
-            return err_set(e, s == NATS_TIMEOUT ? ERR_UNAVAILABLE : ERR_INTERNAL, "stream %s: %s (%d)", d->name,
+            /* Everything but a refused configuration is JetStream not being ready (yet). */
+            return err_set(e, jerr == JSStreamInvalidConfig ? ERR_INTERNAL : ERR_UNAVAILABLE, "stream %s: %s (%d)", d->name,
                            natsStatus_GetText(s), (int)jerr);
     }
     return ERR_OK;
@@ -128,7 +130,10 @@ struct msg_job {
     natsMsg *msg;
 };
 
-static void dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
+/* Publishes the message to the consumer's dead-letter subject; false when that failed (the
+ * caller then leaves the message for redelivery rather than lose it). */
+static bool dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
+    bool ok = false;
     char subject[160];
     snprintf(subject, sizeof subject, DLQ_SUBJECT_PREFIX "%s", c->spec.durable);
     natsMsg *dl = NULL;
@@ -138,11 +143,14 @@ static void dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
         jsPubAck *ack = NULL;
         natsStatus s = js_PublishMsg(&ack, bus_js(c->bus), dl, NULL, NULL);
         jsPubAck_Destroy(ack);
-        if (s != NATS_OK)
+        ok = s == NATS_OK;
+        if (!ok)
             log_error("dead-letter %s: %s", subject, natsStatus_GetText(s));
     }
     natsMsg_Destroy(dl);
-    log_error("dead-lettered %s from %s: %s", natsMsg_GetSubject(msg), c->spec.durable, reason);
+    if (ok)
+        log_error("dead-lettered %s from %s: %s", natsMsg_GetSubject(msg), c->spec.durable, reason);
+    return ok;
 }
 
 static int64_t backoff_ms(int delivery) {
@@ -202,8 +210,10 @@ static void msg_run(struct worker *w, void *arg) {
     } else if (code == ERR_INVALID || delivery >= c->spec.max_deliver) {
         char reason[ERR_MSG_MAX + 64];
         snprintf(reason, sizeof reason, "%s after %d deliveries: %s", err_code_name(code), delivery, e.msg);
-        dead_letter(c, msg, reason);
-        natsMsg_Ack(msg, NULL);
+        if (dead_letter(c, msg, reason))
+            natsMsg_Ack(msg, NULL);
+        else
+            natsMsg_NakWithDelay(msg, backoff_ms(delivery), NULL);
     } else {
         log_warn("%s: delivery %d failed (%s: %s); retrying in %lld ms", c->spec.durable, delivery,
                  err_code_name(code), e.msg, (long long)backoff_ms(delivery));

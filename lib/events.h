@@ -28,8 +28,10 @@
 #define MAIL_SUBJECT_PREFIX "mkt.mail."
 #define DLQ_SUBJECT_PREFIX "mkt.dlq."
 
-/* Creates or updates the EVENTS, MAIL and DLQ streams (idempotent; every service calls it). */
-err_code events_setup_streams(struct bus *b, struct err *e) MKT_MUST_USE;
+/* Creates or updates the EVENTS, MAIL and DLQ streams with `replicas` copies each (1 on a single
+ * server, 3 on a cluster; MKT_STREAM_REPLICAS). Idempotent; every service calls it at start.
+ * JetStream not ready yet (timeouts, "temporarily unavailable") is ERR_UNAVAILABLE. */
+err_code events_setup_streams(struct bus *b, int replicas, struct err *e) MKT_MUST_USE;
 
 /* Fills an envelope (fresh id, time from lib/clock) around a packed payload. Strings are copied
  * into `storage`, which must outlive the envelope. */

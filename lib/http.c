@@ -241,7 +241,8 @@ done:
 
 /* 413 without calling the handler; the request id is echoed (or made) like the gateway does, so
  * even this answer can be correlated. */
-static enum MHD_Result queue_too_large(struct MHD_Connection *conn, struct http_server *s) {
+static enum MHD_Result queue_too_large(struct MHD_Connection *conn, struct http_server *s, const char *method,
+                                       const char *url) {
     char rid[ID_UUID_LEN + 1 > 65 ? ID_UUID_LEN + 1 : 65];
     const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
     if (sane_request_id(given))
@@ -254,6 +255,10 @@ static enum MHD_Result queue_too_large(struct MHD_Connection *conn, struct http_
     http_response_json(&res, 413,
                        json_pack("{s:{s:s,s:s,s:s}}", "error", "code", "too_large", "message", msg, "request_id", rid));
     http_response_header(&res, "X-Request-Id", rid);
+    /* The handler (and its access log) never sees this request: leave a trace here. */
+    log_set_context(rid, NULL);
+    log_info("http %s %s 413 body over %zu bytes", method, url, s->max_body);
+    log_set_context(NULL, NULL);
     return queue(conn, s, &res);
 }
 
@@ -312,7 +317,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
             unsigned long long v = strtoull(cl, &end, 10);
             if (errno || *end || v > s->max_body) {
                 rs->too_large = true;
-                return queue_too_large(conn, s);
+                return queue_too_large(conn, s, method, url);
             }
         }
         return MHD_YES;
@@ -331,7 +336,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         return MHD_YES;
     }
     if (rs->too_large)
-        return queue_too_large(conn, s);
+        return queue_too_large(conn, s, method, url);
 
     char addr[INET6_ADDRSTRLEN];
     client_addr(conn, addr, sizeof addr);

@@ -25,6 +25,8 @@ static const struct config_field common_fields[] = {
      "how long SIGTERM waits for in-flight work"},
     {"MKT_MAINTENANCE_MS", CONFIG_INT, "5000", 10, 3600000, false, offsetof(struct svc_config, maintenance_ms),
      "period of the maintenance timer"},
+    {"MKT_STREAM_REPLICAS", CONFIG_INT, "1", 1, 5, false, offsetof(struct svc_config, stream_replicas),
+     "copies of each JetStream stream (3 on a cluster)"},
 };
 
 err_code svc_init(struct svc *s, const char *name, void *app, bool needs_db, struct err *e) {
@@ -84,7 +86,7 @@ static err_code connect_once(struct svc *s, struct err *e) {
         if (code != ERR_OK)
             return code;
     }
-    return events_setup_streams(s->bus, e);
+    return events_setup_streams(s->bus, (int)s->cfg.stream_replicas, e);
 }
 
 err_code svc_connect(struct svc *s, struct err *e) {

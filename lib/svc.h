@@ -30,6 +30,7 @@ struct svc_config {
     const char *log_level;
     long long drain_ms;
     long long maintenance_ms;
+    long long stream_replicas;
 };
 
 #define SVC_MAX_CONSUMERS 8

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,21 +98,21 @@ struct th_proc th_spawn(const char *program, const char *const *argv, const char
     args[0] = path;
     for (int i = 0; i < n_args; i++)
         args[i + 1] = (char *)argv[i];
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0, "fork failed");
-    if (pid == 0) {
-        int fd = open(p.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        setpgid(0, 0);
-        execve(path, args, envp);
-        fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-        _exit(127);
-    }
+    /* posix_spawn, not fork: Criterion's fork handlers must not run in the child. */
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, p.log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, path, &fa, &attr, args, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    cr_assert(rc == 0, "spawn %s: %s", path, strerror(rc));
     free(envp);
     free(args);
     p.pid = pid;
@@ -176,11 +177,22 @@ void th_kill9(struct th_proc *p) {
     p->pid = 0;
 }
 
-char *th_sql(const char *sql) {
+static void quiet_notices(void *arg, const char *message) {
+    (void)arg;
+    (void)message;
+}
+
+static char *run_sql(const char *sql, bool must) {
     PGconn *c = PQconnectdb(th_env("MKT_TEST_PG_DSN"));
     cr_assert(PQstatus(c) == CONNECTION_OK, "test database: %s", PQerrorMessage(c));
+    PQsetNoticeProcessor(c, quiet_notices, NULL);
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
+    if (!must && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        PQclear(r);
+        PQfinish(c);
+        return NULL;
+    }
     cr_assert(st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK, "SQL failed: %s\n%s", PQerrorMessage(c), sql);
     char *out = NULL;
     if (st == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -189,6 +201,9 @@ char *th_sql(const char *sql) {
     PQfinish(c);
     return out;
 }
+
+char *th_sql(const char *sql) { return run_sql(sql, true); }
+char *th_sql_try(const char *sql) { return run_sql(sql, false); }
 
 char *th_service_dsn(const char *schema) {
     char sql[512];

@@ -48,6 +48,8 @@ void th_dump_log(const struct th_proc *p);
 /* Runs SQL as the superuser on MKT_TEST_PG_DSN; returns the first column of the first row
  * (malloc'd, caller frees) or NULL; aborts the test on SQL errors. */
 char *th_sql(const char *sql);
+/* Same, but an SQL error (such as a table not created yet) returns NULL instead of failing. */
+char *th_sql_try(const char *sql);
 /* Creates a schema and a login role of the same name owning it; returns a DSN for that role
  * (malloc'd) whose search_path is the schema, like a service's own. */
 char *th_service_dsn(const char *schema);
