@@ -40,7 +40,7 @@ err_code svc_init(struct svc *s, const char *name, void *app, bool needs_db, str
     struct config_field fields[CONFIG_COUNT(common_fields)];
     memcpy(fields, common_fields, sizeof fields);
     if (!needs_db)
-        fields[1].def = ""; /* optional: empty means no database */
+        fields[1].def = "", fields[1].min = 0; /* optional: empty means no database */
     err_code code = config_load(fields, n, &s->cfg, e);
     if (code != ERR_OK)
         return err_wrap(e, "configuration");

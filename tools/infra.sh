@@ -48,6 +48,14 @@ infra_bg() {
   echo $! >"$pidfile"
 }
 
+# infra_port_free PORT: fails, saying so, when something already listens on 127.0.0.1:PORT.
+infra_port_free() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    echo "port 127.0.0.1:$1 is already in use by another program; stop it or choose another port" >&2
+    return 1
+  fi
+}
+
 # infra_wait_tcp PORT SECONDS: waits until something listens on 127.0.0.1:PORT.
 infra_wait_tcp() {
   local port=$1 secs=${2:-20} i
@@ -60,6 +68,7 @@ infra_wait_tcp() {
 
 infra_nats_start() { # DIR PORT MONITOR_PORT
   local dir=$1 port=$2 mon=$3
+  infra_port_free "$port" || return 1
   mkdir -p "$dir/jetstream"
   infra_bg nats "$dir/nats.pid" "$dir/nats.log" nats-server -a 127.0.0.1 -p "$port" -m "$mon" -js -sd "$dir/jetstream"
   infra_wait_tcp "$port" 20 || { echo "nats-server did not start" >&2; tail "$dir/nats.log" >&2; return 1; }
@@ -67,6 +76,7 @@ infra_nats_start() { # DIR PORT MONITOR_PORT
 
 infra_smtp_start() { # DIR PORT (Maildir at DIR/mail)
   local dir=$1 port=$2
+  infra_port_free "$port" || return 1
   # aiosmtpd's Mailbox handler creates the Maildir; an existing empty folder makes it fail.
   [ -d "$dir/mail" ] && [ -z "$(ls -A "$dir/mail")" ] && rmdir "$dir/mail"
   infra_bg smtp "$dir/smtp.pid" "$dir/smtp.log" "$SYS_PYTHON" -m aiosmtpd -n -l "127.0.0.1:$port" \
@@ -77,6 +87,7 @@ infra_smtp_start() { # DIR PORT (Maildir at DIR/mail)
 infra_cloudsim_start() { # BIN_DIR DIR PORT SEED
   local bin=$1 dir=$2 port=$3 seed=$4
   [ -x "$bin/cloudsim" ] || return 0
+  infra_port_free "$port" || return 1
   infra_bg cloudsim "$dir/cloudsim.pid" "$dir/cloudsim.log" "$bin/cloudsim" --listen "127.0.0.1:$port" \
     --seed "$seed" --state "$dir/cloudsim-state.json" ${MKT_CLOUDSIM_ARGS:-}
   infra_wait_tcp "$port" 20 || { echo "cloudsim did not start" >&2; tail "$dir/cloudsim.log" >&2; return 1; }
