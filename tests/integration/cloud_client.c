@@ -3,7 +3,8 @@
  * once it is shared or public), product codes carried from image to copy to VM, deletion-order
  * refusals, an EIM key limited by its policy, a bad secret, and retries under injected faults.
  * Each test creates its own accounts through the emulator's admin API (/_sim/accounts), so tests
- * never share cloud state; fault tests clear the faults they inject. */
+ * never share cloud state. Fault rules are global to the emulator, so fault tests clear what
+ * they inject and rely on run.sh running tests one at a time (-j1). */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
