@@ -60,6 +60,13 @@ for t in "${tests[@]}"; do
   rc=$?
   cat "$out"
   p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' "$out" | tail -1); f=$(sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 \2/p' "$out" | tail -1)
+  # Sanitizer reports from the test process or from the programs it started (their logs).
+  if grep -qsE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$out" "$MKT_TEST_TMP"/*.log; then
+    echo "---- sanitizer report during $name:"
+    grep -lsE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$out" "$MKT_TEST_TMP"/*.log
+    rc=1
+  fi
+  rm -f "$MKT_TEST_TMP"/*.log.old; for l in "$MKT_TEST_TMP"/*.log; do [ -e "$l" ] && mv "$l" "$l.old"; done
   total_pass=$((total_pass + ${p:-0}))
   [ -n "$f" ] && total_fail=$((total_fail + ${f% *} + ${f#* }))
   if [ $rc -ne 0 ]; then

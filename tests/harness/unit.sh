@@ -11,6 +11,10 @@ for t in "$@"; do
   p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' "$out" | tail -1)
   f=$(sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 \2/p' "$out" | tail -1)
   pass=$((pass + ${p:-0})); [ -n "$f" ] && fail=$((fail + ${f% *} + ${f#* }))
+  # Criterion counts a test that leaks or trips UBSan as passed: any sanitizer report fails the run.
+  if grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$out"; then
+    echo "sanitizer report in $(basename "$t")"; rc=1
+  fi
   [ $rc -ne 0 ] && { failed=1; [ -z "$f" ] && fail=$((fail + 1)); }
   rm -f "$out"
 done
