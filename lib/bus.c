@@ -178,6 +178,8 @@ err_code bus_call(struct bus *b, const char *service, const char *method, const 
     if (rep->code != ERR_OK) {
         err_code rc = (rep->code > 0 && rep->code < ERR__COUNT) ? (err_code)rep->code : ERR_INTERNAL;
         code = err_set(e, rc, "%s", rep->message ? rep->message : "");
+        if (e)
+            e->retry_after_s = rep->retry_after_s;
         goto done;
     }
     if (reply_desc && reply) {
@@ -209,8 +211,8 @@ void bus_reply(struct bus_call *call, const ProtobufCMessage *msg) {
         call->reply_len__ = 0;
 }
 
-static void send_reply(struct bus *b, natsMsg *msg, err_code code, const char *message, const uint8_t *payload,
-                       size_t payload_len) {
+static void send_reply(struct bus *b, natsMsg *msg, err_code code, const char *message, int retry_after_s,
+                       const uint8_t *payload, size_t payload_len) {
     const char *to = natsMsg_GetReply(msg);
     if (!to || !*to)
         return; /* a publish without reply subject: nobody waits */
@@ -219,6 +221,7 @@ static void send_reply(struct bus *b, natsMsg *msg, err_code code, const char *m
     rep.message = (char *)(message ? message : "");
     rep.payload.data = (uint8_t *)payload;
     rep.payload.len = payload_len;
+    rep.retry_after_s = retry_after_s;
     size_t len = mkt__reply__get_packed_size(&rep);
     uint8_t stackbuf[4096], *buf = len <= sizeof stackbuf ? stackbuf : malloc(len);
     if (!buf)
@@ -294,9 +297,9 @@ static void rpc_run(struct worker *w, void *arg) {
         log_debug("%s.%s %s in %ld us", b->service, method, err_code_name(code), (long)us);
 reply:
     if (code == ERR_OK)
-        send_reply(b, msg, ERR_OK, NULL, call.reply_buf__, call.reply_len__);
+        send_reply(b, msg, ERR_OK, NULL, 0, call.reply_buf__, call.reply_len__);
     else
-        send_reply(b, msg, code, code == ERR_INTERNAL ? "internal error" : e.msg, NULL, 0);
+        send_reply(b, msg, code, code == ERR_INTERNAL ? "internal error" : e.msg, e.retry_after_s, NULL, 0);
     if (in)
         protobuf_c_message_free_unpacked(in, NULL);
     if (req)
@@ -317,7 +320,7 @@ static void on_rpc(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
             return;
         free(job);
     }
-    send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", NULL, 0);
+    send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0);
     natsMsg_Destroy(msg);
 }
 

@@ -25,6 +25,7 @@ static const char *const names[ERR__COUNT] = {
 err_code err_setv(struct err *e, err_code code, const char *fmt, va_list ap) {
     if (e) {
         e->code = code;
+        e->retry_after_s = 0;
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     }
     return code;
@@ -55,6 +56,7 @@ void err_clear(struct err *e) {
     if (e) {
         e->code = ERR_OK;
         e->msg[0] = '\0';
+        e->retry_after_s = 0;
     }
 }
 

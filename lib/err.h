@@ -36,6 +36,7 @@ typedef enum err_code {
 struct err {
     err_code code;
     char msg[ERR_MSG_MAX];
+    int retry_after_s; /* with ERR_THROTTLED/ERR_UNAVAILABLE: when to try again (0 = unknown) */
 };
 
 /* Fills `e` (which may be NULL) and returns `code`, so that `return err_set(e, ...)` reads well. */
