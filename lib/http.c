@@ -123,7 +123,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     if (n < 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
     pthread_mutex_lock(&s->mu);
-    if (s->stopping) {
+    /* Checked again under the lock: quiesce and free sweep the parked list under it, so a stream
+     * parked after their sweep would sleep forever (or outlive the daemon). */
+    if (s->stopping || atomic_load(&s->quiescing)) {
         pthread_mutex_unlock(&s->mu);
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
@@ -454,6 +456,12 @@ void http_server_quiesce(struct http_server *s) {
     if (!s || atomic_exchange(&s->quiescing, true))
         return;
     s->quiesced_fd = MHD_quiesce_daemon(s->daemon);
+    /* MHD stops accepting but the socket keeps listening: the kernel would still complete new
+     * connections into the backlog, where clients would hang until the process exits. Shutting
+     * it down refuses them at once; the descriptor itself is closed after MHD_stop_daemon (MHD's
+     * threads may still refer to it). */
+    if (s->quiesced_fd != MHD_INVALID_SOCKET)
+        shutdown(s->quiesced_fd, SHUT_RDWR);
     /* Parked streams would otherwise sleep until the next tick before noticing. */
     pthread_mutex_lock(&s->mu);
     struct stream *list = s->parked;
