@@ -20,6 +20,15 @@ CLOUD_PORT=${MKT_LOCAL_CLOUD_PORT:-3000}
 SERVICES=(identity catalog publisher billing notifier gateway)
 SEED=$ROOT/deploy/cloudsim-seed.json
 
+# Secrets of the local platform, made once and kept under .run/ (git-ignored): the vault master
+# key that encrypts the platform's cloud keys at rest, and the operator's password unless
+# MKT_OPERATOR_PASSWORD is given.
+OPERATOR_EMAIL=${MKT_OPERATOR_EMAIL:-operator@marketplace.local}
+local_secret() { # FILE BYTES [SUFFIX]: prints the file's content, creating it with random base64 first
+  [ -s "$1" ] || { mkdir -p "$(dirname "$1")"; printf '%s%s' "$(head -c "$2" /dev/urandom | base64 -w0)" "${3:-}" >"$1"; chmod 600 "$1"; }
+  cat "$1"
+}
+
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 service_env() { # NAME: the environment of one service
@@ -29,6 +38,10 @@ service_env() { # NAME: the environment of one service
   echo "OSC_ENDPOINT_API=http://127.0.0.1:$CLOUD_PORT"
   case $s in
     gateway) echo "MKT_HTTP_ADDR=$HTTP_ADDR" ;;
+    identity)
+      echo "MKT_VAULT_KEY=$(local_secret "$RUN/secrets/vault.key" 32)"
+      echo "MKT_OPERATOR_EMAIL=$OPERATOR_EMAIL"
+      echo "MKT_OPERATOR_PASSWORD=${MKT_OPERATOR_PASSWORD:-$(local_secret "$RUN/secrets/operator.password" 15 '-Op9')}" ;;
     notifier)
       echo "MKT_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
       echo "MKT_TEMPLATES_DIR=$ROOT/services/notifier/templates"
@@ -83,6 +96,7 @@ The marketplace platform is up.
   logs           make logs   (files in $RUN/logs/)
   stop           make down
 MSG
+      echo "Operator account: $OPERATOR_EMAIL / ${MKT_OPERATOR_PASSWORD:-$(cat "$RUN/secrets/operator.password")}"
       if [ -f "$SEED" ]; then
         echo "Demo OUTSCALE accounts in the emulator (from deploy/cloudsim-seed.json):"
         /usr/bin/python3 -c 'import json,sys
