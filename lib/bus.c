@@ -3,6 +3,7 @@
  * that hands each call from cnats' threads to the worker pool and replies from the worker. */
 #include "bus.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct bus {
     struct pool *pool;
     int64_t started_mono;
     char instance[96];
+    atomic_bool closing;  /* set by bus_free: a disconnection then is expected, not news */
 };
 
 static err_code nats_err(natsStatus s, struct err *e, const char *what) {
@@ -39,8 +41,9 @@ static err_code nats_err(natsStatus s, struct err *e, const char *what) {
 
 static void on_disconnected(natsConnection *nc, void *closure) {
     (void)nc;
-    (void)closure;
-    log_warn("nats: disconnected, reconnecting");
+    struct bus *b = closure;
+    if (!atomic_load(&b->closing))
+        log_warn("nats: disconnected, reconnecting");
 }
 static void on_reconnected(natsConnection *nc, void *closure) {
     (void)nc;
@@ -72,7 +75,7 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         (s = natsOptions_SetMaxReconnect(opts, -1)) != NATS_OK ||
         (s = natsOptions_SetReconnectWait(opts, 250)) != NATS_OK ||
         (s = natsOptions_SetMaxPendingMsgs(opts, 1 << 20)) != NATS_OK ||
-        (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, NULL)) != NATS_OK ||
+        (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, b)) != NATS_OK ||
         (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK) {
         code = nats_err(s, e, "bus: options");
         goto done;
@@ -113,6 +116,7 @@ void bus_stop_serving(struct bus *b) {
 void bus_free(struct bus *b) {
     if (!b)
         return;
+    atomic_store(&b->closing, true);
     bus_stop_serving(b);
     if (b->nc)
         natsConnection_FlushTimeout(b->nc, 1000);

@@ -1,7 +1,7 @@
 /* One error type for the whole code base: a code from a closed set plus a human reason written
  * into caller-owned storage, so reporting an error never allocates. Functions that can fail
  * return `err_code` (ERR_OK on success) and take a `struct err *` that they fill on failure.
- * Only the gateway maps codes to HTTP statuses (http_status_for). */
+ * Only the gateway maps codes to HTTP statuses (gateway_http_status). */
 #ifndef MKT_ERR_H
 #define MKT_ERR_H
 
