@@ -3,6 +3,7 @@
  * pings every service in parallel so that the probe answers within one short timeout. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog.pb-c.h"
@@ -20,12 +21,36 @@ static int rpc_timeout(const struct gateway *g) {
     return g->cfg.rpc_timeout_ms > 0 ? (int)g->cfg.rpc_timeout_ms : 5000;
 }
 
-/* Logs what the client will only see as a status: failures of the platform, not of the caller. */
-static void fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
-                 const struct err *e) {
-    if (gateway_http_status(code) >= 500)
-        log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
-    gateway_error(res, r, code, e->msg);
+bool gateway_call(struct gateway *g, const struct gateway_req *r, struct http_response *res, const char *service,
+                  const char *method, const ProtobufCMessage *in, const ProtobufCMessageDescriptor *reply_desc,
+                  ProtobufCMessage **reply) {
+    struct bus_ctx ctx = {.request_id = r->request_id, .actor = r->actor ? &r->actor_pb : NULL};
+    struct err e = {0};
+    err_code code = bus_call(g->bus, service, method, &ctx, in, reply_desc, reply, rpc_timeout(g), &e);
+    if (code == ERR_OK)
+        return true;
+    char what[96];
+    snprintf(what, sizeof what, "%s.%s", service, method);
+    gateway_fail(res, r, what, code, &e);
+    return false;
+}
+
+json_t *gateway_body(const struct gateway_req *r, struct http_response *res, const struct jv_schema *schema) {
+    json_t *body = NULL;
+    struct err e = {0};
+    err_code code = gateway_parse_body(r->http->body, r->http->body_len, schema, &body, &e);
+    if (code != ERR_OK) {
+        gateway_error(res, r, code, e.msg);
+        return NULL;
+    }
+    return body;
+}
+
+void gateway_no_content(struct http_response *res) {
+    res->status = 204;
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
 }
 
 void gateway_get_healthz(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
@@ -104,7 +129,7 @@ void gateway_get_regions(struct gateway *g, const struct gateway_req *r, struct 
     err_code code = bus_call(g->bus, "catalog", "list_regions", &ctx, &in.base,
                              &mkt__catalog__list_regions_reply__descriptor, &out, rpc_timeout(g), &e);
     if (code != ERR_OK) {
-        fail(res, r, "catalog.list_regions", code, &e);
+        gateway_fail(res, r, "catalog.list_regions", code, &e);
         return;
     }
     const Mkt__Catalog__ListRegionsReply *rep = (const Mkt__Catalog__ListRegionsReply *)out;

@@ -24,6 +24,16 @@ static const struct config_field gateway_fields[] = {
      "idle keep-alive connection timeout in seconds"},
     {"MKT_RPC_TIMEOUT_MS", CONFIG_INT, "5000", 10, 120000, false, offsetof(struct gateway_config, rpc_timeout_ms),
      "timeout of each NATS call made for a request"},
+    {"MKT_AUTH_CACHE_MS", CONFIG_INT, "1000", 0, 1000, false, offsetof(struct gateway_config, auth_cache_ms),
+     "how long a resolved session token is trusted without asking identity (0 = always ask)"},
+    {"MKT_AUTH_CACHE_SIZE", CONFIG_INT, "8192", 8, 1 << 22, false, offsetof(struct gateway_config, auth_cache_size),
+     "resolved session tokens kept"},
+    {"MKT_RATE_PER_S", CONFIG_INT, "50", 0, 1000000, false, offsetof(struct gateway_config, rate_per_s),
+     "requests per second allowed per client address on /v1 (0 = no limit)"},
+    {"MKT_RATE_BURST", CONFIG_INT, "100", 1, 1000000, false, offsetof(struct gateway_config, rate_burst),
+     "requests a client address may send at once before the rate applies"},
+    {"MKT_RATE_CLIENTS", CONFIG_INT, "16384", 8, 1 << 22, false, offsetof(struct gateway_config, rate_clients),
+     "client addresses tracked by the rate limiter"},
 };
 
 /* On the loop, when the first SIGTERM arrives: no new connections, /readyz says not ready. */
@@ -50,6 +60,12 @@ int main(void) {
         goto done;
     }
     config_log(gateway_fields, CONFIG_COUNT(gateway_fields), &g.cfg);
+    g.tokens = gateway_token_cache_new((size_t)g.cfg.auth_cache_size, (int)g.cfg.auth_cache_ms);
+    g.rate = gateway_rate_new((size_t)g.cfg.rate_clients, (double)g.cfg.rate_per_s, (double)g.cfg.rate_burst);
+    if ((g.cfg.auth_cache_ms > 0 && !g.tokens) || (g.cfg.rate_per_s > 0 && !g.rate)) {
+        log_error("out of memory for the token cache or the rate limiter");
+        goto done;
+    }
     if (svc_connect(&s, &e) != ERR_OK) {
         log_error("nats: %s", e.msg);
         goto done;
@@ -75,5 +91,7 @@ done:
     http_server_free(g.http);
     g.http = NULL;
     svc_cleanup(&s);
+    gateway_token_cache_free(g.tokens);
+    gateway_rate_free(g.rate);
     return rc;
 }

@@ -2,6 +2,7 @@
  * {name} parameters, the single err_code -> HTTP status mapping, request ids, the error body,
  * and the dispatch function that lib/http calls for every request (which also writes the one
  * access-log line). Everything but gateway_dispatch is pure. */
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,11 +11,56 @@
 #include "id.h"
 #include "log.h"
 
+/* Columns after the handler: who may call (see gateway.h, struct gateway_route). */
+#define PUBLIC GATEWAY_PUBLIC
+#define SESSION GATEWAY_SESSION
+#define OPERATOR GATEWAY_OPERATOR
+#define NO_ORG 0u                 /* no organization needed */
+#define ORG GATEWAY_ORG_ANY       /* a member of an organization of any type */
+#define ANY_ROLE 0u
+#define ADMIN GATEWAY_ROLE_ADMIN
+#define PENDING_OK false          /* ORG-3: pending organizations may call it */
+#define VALIDATED true
+
+/* clang-format off */
 const struct gateway_route gateway_routes[] = {
-    {"GET", "/healthz", gateway_get_healthz},
-    {"GET", "/readyz", gateway_get_readyz},
-    {"GET", "/v1/regions", gateway_get_regions},
+    {"GET",    "/healthz",                                 gateway_get_healthz,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/readyz",                                  gateway_get_readyz,                 PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/regions",                              gateway_get_regions,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+
+    /* signup, passwords, sessions */
+    {"POST",   "/v1/signup",                               gateway_post_signup,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/set",                         gateway_post_password_set,          PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/reset",                       gateway_post_password_reset,        PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/forgot",                      gateway_post_password_forgot,       PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/sessions",                             gateway_post_sessions,              PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"DELETE", "/v1/sessions/current",                     gateway_delete_session,             SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+
+    /* the logged-in account (operators included) */
+    {"GET",    "/v1/me",                                   gateway_get_me,                     SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"PUT",    "/v1/me/password",                          gateway_put_me_password,            SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/2fa",                               gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/2fa/confirm",                       gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"DELETE", "/v1/me/2fa",                               gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+
+    /* the caller's organization */
+    {"GET",    "/v1/organization",                         gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK},
+    {"PATCH",  "/v1/organization",                         gateway_patch_organization,         SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization/accounts",                gateway_get_accounts,               SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"POST",   "/v1/organization/accounts",                gateway_post_accounts,              SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"PATCH",  "/v1/organization/accounts/{id}",           gateway_patch_account,              SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"DELETE", "/v1/organization/accounts/{id}",           gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization/outscale-accounts",       gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/organization/outscale-accounts",       gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"DELETE", "/v1/organization/outscale-accounts/{id}",  gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK},
+
+    /* marketplace operators */
+    {"GET",    "/v1/operator/organizations",               gateway_get_operator_organizations, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/operator/organizations/{id}/validate", gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"PUT",    "/v1/operator/organizations/{id}/ugap",     gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/operator/mails",                       gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
 };
+/* clang-format on */
 const size_t gateway_routes_count = sizeof gateway_routes / sizeof gateway_routes[0];
 
 int gateway_http_status(err_code code) {
@@ -170,10 +216,64 @@ void gateway_error(struct http_response *res, const struct gateway_req *r, err_c
     gateway_error_status(res, r, gateway_http_status(code), err_code_name(code), message);
 }
 
+void gateway_fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
+                  const struct err *e) {
+    if (gateway_http_status(code) >= 500)
+        log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
+    int after = e->retry_after_s;
+    if (code == ERR_THROTTLED && after <= 0)
+        after = 1;
+    if ((code == ERR_THROTTLED || code == ERR_UNAVAILABLE) && after > 0) {
+        char v[16];
+        snprintf(v, sizeof v, "%d", after);
+        http_response_header(res, "Retry-After", v);
+    }
+    gateway_error(res, r, code, e->msg);
+}
+
+/* Everything between "the route matched" and the handler: rate limit, authentication,
+ * authorization, path parameters. Returns false after writing the refusal. */
+static bool admit(struct gateway *g, struct gateway_req *r, const struct gateway_route *route,
+                  struct gateway_actor *actor, struct http_response *res) {
+    struct err e = {0};
+    int after = 0;
+    /* Probes stay outside the limit: a load balancer polls them from one address. */
+    if (strncmp(route->pattern, "/v1/", 4) == 0 &&
+        !gateway_rate_take(g->rate, r->http->client_addr, clock_mono_us(), &after)) {
+        e.retry_after_s = after;
+        snprintf(e.msg, sizeof e.msg, "too many requests from this address: retry in %d s", after);
+        gateway_fail(res, r, "rate limit", ERR_THROTTLED, &e);
+        return false;
+    }
+    if (route->access != GATEWAY_PUBLIC) {
+        err_code code = gateway_authenticate(g, r, actor, &e);
+        if (code != ERR_OK) {
+            gateway_fail(res, r, "identity.resolve", code, &e);
+            if (code == ERR_UNAUTHENTICATED)
+                http_response_header(res, "WWW-Authenticate", "Bearer");
+            return false;
+        }
+        r->actor = actor;
+        gateway_actor_to_pb(r, r->http->client_addr);
+    }
+    err_code code = gateway_authorize(route, r->actor, &e);
+    if (code != ERR_OK) {
+        gateway_error(res, r, code, e.msg);
+        return false;
+    }
+    const char *id = gateway_param(&r->params, "id");
+    if (id && !id_is_uuid(id)) {
+        gateway_error(res, r, ERR_INVALID, "path parameter 'id': must be a UUID");
+        return false;
+    }
+    return true;
+}
+
 void gateway_dispatch(void *ctx, const struct http_request *req, struct http_response *res) {
     struct gateway *g = ctx;
     int64_t t0 = clock_mono_us();
     struct gateway_req r = {.http = req};
+    struct gateway_actor actor;
     gateway_request_id(http_header(req, "X-Request-Id"), r.request_id);
     log_set_context(r.request_id, NULL);
     /* First, so that a handler filling every header slot cannot push it out. */
@@ -184,7 +284,8 @@ void gateway_dispatch(void *ctx, const struct http_request *req, struct http_res
     switch (gateway_route_match(gateway_routes, gateway_routes_count, req->method, req->path, &route, &r.params, allow,
                                 sizeof allow)) {
     case GATEWAY_MATCHED:
-        route->fn(g, &r, res);
+        if (admit(g, &r, route, &actor, res))
+            route->fn(g, &r, res);
         break;
     case GATEWAY_NO_METHOD:
         http_response_header(res, "Allow", allow);
@@ -196,10 +297,15 @@ void gateway_dispatch(void *ctx, const struct http_request *req, struct http_res
     }
     int status = res->status ? res->status : 200;
     long us = (long)(clock_mono_us() - t0);
-    /* The request id is on the line through the log context. */
+    /* The request id is on the line through the log context; the account too when known (never
+     * the token). */
+    const char *who = r.actor ? r.actor->account_id : "-";
     if (res->stream)
-        log_info("http %s %s %d stream %ldus", req->method, req->path, status, us);
+        log_info("http %s %s %d stream %ldus %s %s", req->method, req->path, status, us, req->client_addr, who);
     else
-        log_info("http %s %s %d %zuB %ldus", req->method, req->path, status, res->body_len, us);
+        log_info("http %s %s %d %zuB %ldus %s %s", req->method, req->path, status, res->body_len, us,
+                 req->client_addr, who);
     log_set_context(NULL, NULL);
+    /* The token must not outlive the request on this stack. */
+    sodium_memzero(r.token, sizeof r.token);
 }
