@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,4 +331,30 @@ Test(cloudsim_curl, injected_faults_and_clock) {
     cr_assert_eq(th_http("POST", url, "{\"offset_s\":0}", NULL, NULL), 200);
     cr_assert_eq(osc(&s, SELLER_AK, SELLER_SK, "ReadAccounts", "{}", NULL), 200);
     sim_stop(&s);
+}
+
+struct slow_call {
+    const struct sim *s;
+    long status;
+};
+
+static void *slow_read(void *arg) {
+    struct slow_call *c = arg;
+    c->status = osc(c->s, SELLER_AK, SELLER_SK, "ReadVms", "{}", NULL);
+    return NULL;
+}
+
+Test(cloudsim_curl, sigterm_drains_in_flight_calls) {
+    struct sim s;
+    sim_start(&s, NULL);
+    char url[128];
+    snprintf(url, sizeof url, "%s/_sim/faults", s.url);
+    cr_assert_eq(th_http("POST", url, "{\"operations\":[\"ReadVms\"],\"latency_ms\":1000}", NULL, NULL), 200);
+    struct slow_call call = {.s = &s};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, slow_read, &call), 0);
+    th_sleep_ms(300); /* the call is now in flight, sleeping in the emulator */
+    sim_stop(&s);
+    pthread_join(t, NULL);
+    cr_assert_eq(call.status, 200, "the call in flight at SIGTERM is answered");
 }

@@ -1,7 +1,8 @@
 /* cloudsim: the OUTSCALE API emulator used by tests and the local run. main reads the command
  * line, builds the server (state file, seed), listens, and waits for SIGTERM or SIGINT; the
- * state file is already up to date after every mutating call, so stopping only drains the HTTP
- * server and frees everything (exit 0).
+ * state file is already up to date after every mutating call, so the first signal only drains
+ * the HTTP server (in-flight calls finish) and frees everything (exit 0); a second one during
+ * the drain ends the process at once.
  *
  *   cloudsim --listen 127.0.0.1:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N]
  *            [--vm-delay-ms N] [--threads N] [--log-level LEVEL] */
@@ -102,6 +103,10 @@ int main(int argc, char **argv) {
     int sig = 0;
     sigwait(&stop, &sig);
     log_info("signal %d: stopping", sig);
+    /* a second signal during the drain ends the process at once (default action) */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
     server_free(s);
     log_info("stopped");
     return 0;

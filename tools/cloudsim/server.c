@@ -15,6 +15,8 @@
 #include "id.h"
 #include "log.h"
 
+#define SERVER_DRAIN_MS 5000
+
 err_code server_new(const struct server_config *cfg, struct server **out, struct err *e) {
     err_code rc = ERR_OK;
     struct server *s = calloc(1, sizeof *s);
@@ -62,7 +64,11 @@ void server_free(struct server *s) {
     if (!s)
         return;
     if (s->http) {
+        /* the drain: no new connections, in-flight calls finish (they hold the state mutex
+         * only briefly), then the server goes */
         http_server_quiesce(s->http);
+        if (!http_server_wait_idle(s->http, SERVER_DRAIN_MS))
+            log_warn("calls still in flight after %d ms: closing anyway", SERVER_DRAIN_MS);
         http_server_free(s->http);
     }
     state_free(s->st);
