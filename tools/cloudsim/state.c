@@ -602,24 +602,24 @@ err_code state_seed_account(struct state *st, const json_t *entry, bool existing
         return err_set(e, ERR_INVALID, "field 'access_key'/'secret_key': must be alphanumeric");
     struct state_account *existing = state_account_find(st, id);
     struct state_key *existing_key = state_key_find(st, ak);
-    if (existing || existing_key) {
-        if (existing_ok && existing && existing_key && strcmp(existing_key->account_id, id) == 0)
-            return ERR_OK;
-        if (existing)
-            return err_set(e, ERR_CONFLICT, "account %s already exists", id);
-        return err_set(e, ERR_CONFLICT, "access key %s already exists", ak);
-    }
+    if (existing_key && strcmp(existing_key->account_id, id) != 0)
+        return err_set(e, ERR_CONFLICT, "access key %s belongs to another account", ak);
+    if (existing && !existing_ok)
+        return err_set(e, ERR_CONFLICT, "account %s already exists", id);
+    if (existing && existing_key)
+        return ERR_OK; /* seeded before */
     mkt_time now = clock_now();
-    struct state_account *a = state_account_new();
-    snprintf(a->id, sizeof a->id, "%s", id);
-    state_set_str(&a->email, json_string_value(json_object_get(entry, "email")));
-    const json_t *regions = json_object_get(entry, "regions");
-    size_t i;
-    const json_t *r;
-    json_array_foreach(regions, i, r) state_strs_add(&a->regions, json_string_value(r));
-    a->created = now;
-    state_vec_push(&st->accounts, a);
-
+    /* a known account given a new root key by the seed keeps its old keys too */
+    if (!existing) {
+        struct state_account *a = state_account_new();
+        snprintf(a->id, sizeof a->id, "%s", id);
+        state_set_str(&a->email, json_string_value(json_object_get(entry, "email")));
+        size_t i;
+        const json_t *r;
+        json_array_foreach(json_object_get(entry, "regions"), i, r) state_strs_add(&a->regions, json_string_value(r));
+        a->created = now;
+        state_vec_push(&st->accounts, a);
+    }
     struct state_key *k = state_key_new();
     snprintf(k->id, sizeof k->id, "%s", ak);
     snprintf(k->secret, sizeof k->secret, "%s", sk);

@@ -156,8 +156,9 @@ void state_free(struct state *st);
 err_code state_load(struct state *st, const char *path, struct err *e) MKT_MUST_USE;
 /* Adds the seed's accounts (a file holding {"accounts":[...]}) that the state lacks. */
 err_code state_seed_file(struct state *st, const char *path, struct err *e) MKT_MUST_USE;
-/* Adds one seed entry {"account_id","email","access_key","secret_key","regions"}; ERR_CONFLICT
- * when the account or the key exists (unless `existing_ok`, then it is skipped silently). */
+/* Adds one seed entry {"account_id","email","access_key","secret_key","regions"}. ERR_CONFLICT
+ * when the key belongs to another account, or when the account exists and not `existing_ok`;
+ * with `existing_ok` a known account keeps its state and only gains the key if it is new. */
 err_code state_seed_account(struct state *st, const json_t *entry, bool existing_ok, struct err *e) MKT_MUST_USE;
 /* Writes the state to its file (temporary file + fsync + rename); no-op without a path. */
 err_code state_save(const struct state *st, struct err *e) MKT_MUST_USE;

@@ -500,3 +500,46 @@ Test(api, state_survives_a_restart) {
     unlink(path);
     rmdir(dir);
 }
+
+Test(api, seed_files_merge_into_an_existing_state) {
+    char dir[] = "/tmp/cloudsim-seed-XXXXXX", seed[256], state[256];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(seed, sizeof seed, "%s/seed.json", dir);
+    snprintf(state, sizeof state, "%s/state.json", dir);
+    FILE *f = fopen(seed, "w");
+    cr_assert_not_null(f);
+    fputs("{\"accounts\":[{\"account_id\":\"555555555555\",\"email\":\"e@example.com\",\"access_key\":"
+          "\"EEEEEEEEEEEEEEEEEEE5\",\"secret_key\":\"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE5\",\"regions\":[\"eu-west-2\"]}]}",
+          f);
+    fclose(f);
+    struct server_config cfg = {.addr = "127.0.0.1", .seed_path = seed, .state_path = state};
+    struct server *s = NULL;
+    struct err e;
+    cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
+    struct sim_key k = {"EEEEEEEEEEEEEEEEEEE5", "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE5", "eu-west-2"};
+    json_decref(sim_ok(s, &k, "CreateUser", "{\"UserName\":\"kept\"}"));
+    server_free(s);
+    /* same seed again, on the saved state: the account keeps its user, nothing conflicts */
+    s = NULL;
+    cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
+    json_t *r = sim_ok(s, &k, "ReadUsers", "{}");
+    cr_assert_eq(json_array_size(json_object_get(r, "Users")), 1);
+    json_decref(r);
+    server_free(s);
+    /* a seed whose key belongs to another account is refused */
+    f = fopen(seed, "w");
+    fputs("{\"accounts\":[{\"account_id\":\"666666666666\",\"email\":\"f@example.com\",\"access_key\":"
+          "\"EEEEEEEEEEEEEEEEEEE5\",\"secret_key\":\"EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE5\",\"regions\":[\"eu-west-2\"]}]}",
+          f);
+    fclose(f);
+    s = NULL;
+    cr_assert_eq(server_new(&cfg, &s, &e), ERR_CONFLICT);
+    cr_assert_null(s);
+    f = fopen(seed, "w");
+    fputs("{\"accounts\":[{\"account_id\":\"12\"}]}", f);
+    fclose(f);
+    cr_assert_eq(server_new(&cfg, &s, &e), ERR_INVALID);
+    unlink(seed);
+    unlink(state);
+    rmdir(dir);
+}
