@@ -15,6 +15,10 @@
 #define AUTH_LOCK_FIRST CLOCK_MINUTE
 #define AUTH_LOCK_MAX (10 * CLOCK_MINUTE)
 
+/* Which clock the 5-minute window is checked against: the emulator's (shifted) clock, the real
+ * wall clock (for clients that sign with real time while tests shift the emulator), or either. */
+enum auth_window { AUTH_WINDOW_SIM, AUTH_WINDOW_REAL, AUTH_WINDOW_EITHER };
+
 struct auth_caller {
     const struct state_account *account; /* borrowed from the state */
     const char *user;                    /* EIM user name (borrowed from the key), NULL for root */
@@ -22,10 +26,12 @@ struct auth_caller {
     char access_key[64];
 };
 
-/* Authenticates the request. On failure returns ERR_UNAUTHENTICATED and sets *error to
- * API_E_AUTH_FAILED or API_E_LOCKED with the reason in e. */
+/* Authenticates the request at emulator time `now` (`real` is the unshifted wall clock). On
+ * failure returns ERR_UNAUTHENTICATED and sets *error to API_E_AUTH_FAILED or API_E_LOCKED with
+ * the reason in e. */
 err_code auth_authenticate(struct state *st, const char *authorization, const struct sigv4_request *r, mkt_time now,
-                           struct auth_caller *out, enum api_error *error, struct err *e) MKT_MUST_USE;
+                           mkt_time real, enum auth_window window, struct auth_caller *out, enum api_error *error,
+                           struct err *e) MKT_MUST_USE;
 
 /* True when the caller may run `operation`: root keys always; EIM users when the union of the
  * policies linked to them and to their groups allows "api:<operation>" and none denies it. */

@@ -5,7 +5,7 @@
  * the drain ends the process at once.
  *
  *   cloudsim --listen 127.0.0.1:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N]
- *            [--vm-delay-ms N] [--threads N] [--log-level LEVEL] */
+ *            [--vm-delay-ms N] [--threads N] [--sig-clock sim|real|either] [--log-level LEVEL] */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +19,8 @@
 
 static void usage(void) {
     fprintf(stderr, "usage: cloudsim --listen ADDR:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N (2000)]\n"
-                    "                [--vm-delay-ms N (0)] [--threads N (4)] [--log-level debug|info|warn|error]\n");
+                    "                [--vm-delay-ms N (0)] [--threads N (4)] [--sig-clock sim|real|either (sim)]\n"
+                    "                [--log-level debug|info|warn|error]\n");
 }
 
 static bool parse_int(const char *s, int min, int max, int *out) {
@@ -30,6 +31,16 @@ static bool parse_int(const char *s, int min, int max, int *out) {
         return false;
     *out = (int)v;
     return true;
+}
+
+static bool parse_window(const char *s, enum auth_window *out) {
+    static const char *const names[] = {"sim", "real", "either"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (enum auth_window)i;
+            return true;
+        }
+    return false;
 }
 
 /* "127.0.0.1:8080" into addr (owned by the caller's buffer) and port. */
@@ -62,6 +73,8 @@ int main(int argc, char **argv) {
             ok = ok && parse_int(v, 0, 24 * 3600 * 1000, &cfg.vm_delay_ms);
         else if (strcmp(a, "--threads") == 0)
             ok = ok && parse_int(v, 1, 64, &cfg.threads);
+        else if (strcmp(a, "--sig-clock") == 0)
+            ok = ok && parse_window(v, &cfg.sig_window);
         else if (strcmp(a, "--log-level") == 0)
             level = v;
         else

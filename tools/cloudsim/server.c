@@ -24,6 +24,7 @@ err_code server_new(const struct server_config *cfg, struct server **out, struct
         return err_set(e, ERR_INTERNAL, "out of memory");
     pthread_mutex_init(&s->mu, NULL);
     admin_faults_init(&s->faults);
+    s->sig_window = cfg->sig_window;
     s->st = state_new(cfg->state_path, (mkt_time)cfg->copy_delay_ms * 1000, (mkt_time)cfg->vm_delay_ms * 1000);
     if (cfg->state_path) {
         rc = state_load(s->st, cfg->state_path, e);
@@ -115,8 +116,8 @@ static int dispatch_locked(struct server *s, const struct api_op *op, const stru
             .body_len = call->body_len,
         };
         enum api_error why;
-        if (auth_authenticate(s->st, call->header(call->header_ctx, "authorization"), &sr, c.now, &caller, &why, &e) !=
-            ERR_OK) {
+        if (auth_authenticate(s->st, call->header(call->header_ctx, "authorization"), &sr, c.now,
+                              c.now - clock_offset(), s->sig_window, &caller, &why, &e) != ERR_OK) {
             status = fail(why, e.msg, rid, body);
             goto done;
         }

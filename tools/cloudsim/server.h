@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "admin.h"
+#include "auth.h"
 #include "err.h"
 #include "sigv4.h"
 #include "state.h"
@@ -21,6 +22,7 @@ struct server_config {
     int copy_delay_ms;      /* image copies: pending -> available */
     int vm_delay_ms;        /* VM transient states */
     int threads;
+    enum auth_window sig_window; /* clock of the 5-minute signature window */
 };
 
 struct http_server;
@@ -30,6 +32,7 @@ struct server {
     struct state *st;
     struct admin_faults faults;
     struct http_server *http;
+    enum auth_window sig_window;
 };
 
 /* One request as the pipeline sees it; everything borrowed for the call. */

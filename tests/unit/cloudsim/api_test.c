@@ -543,3 +543,23 @@ Test(api, seed_files_merge_into_an_existing_state) {
     unlink(state);
     rmdir(dir);
 }
+
+Test(api, signature_window_clock_can_be_real_or_either) {
+    struct server *s = sim_new(NULL, 0);
+    json_t *out = NULL;
+    mkt_time real = clock_now();
+    clock_set_offset(3 * CLOCK_HOUR);
+    s->sig_window = AUTH_WINDOW_REAL;
+    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real, "ReadVms", "{}", &out), 200, "real-time signature");
+    json_decref(out);
+    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 401);
+    json_decref(out);
+    s->sig_window = AUTH_WINDOW_EITHER;
+    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real, "ReadVms", "{}", &out), 200);
+    json_decref(out);
+    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 200);
+    json_decref(out);
+    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real - CLOCK_HOUR, "ReadVms", "{}", &out), 401, "stale for both");
+    json_decref(out);
+    server_free(s);
+}
