@@ -31,13 +31,10 @@
 
 struct delivery {
     struct notifier *n;
-    struct pool *pool;        /* borrowed */
+    struct pool *pool;        /* owned: one worker (and database connection) per sender */
     char *dsn;
     int concurrency;
-    pthread_mutex_t mu;       /* guards the free senders */
-    struct smtp_sender **senders;
-    struct smtp_sender **free_senders;
-    size_t n_free;
+    struct smtp_sender **senders; /* senders[i] belongs to the pool's worker i */
     atomic_int jobs;          /* delivery jobs queued or running */
     atomic_bool dirty;        /* rows may have become due since the last claim */
     atomic_bool draining;
@@ -105,23 +102,6 @@ static void breaker_ok(struct delivery *d) {
         log_info("smtp server reachable again: deliveries resume");
         delivery_kick(d);
     }
-}
-
-/* ---- senders ------------------------------------------------------------------------------------ */
-
-static struct smtp_sender *take_sender(struct delivery *d) {
-    pthread_mutex_lock(&d->mu);
-    struct smtp_sender *s = d->n_free ? d->free_senders[--d->n_free] : NULL;
-    pthread_mutex_unlock(&d->mu);
-    return s;
-}
-
-static void put_sender(struct delivery *d, struct smtp_sender *s) {
-    if (!s)
-        return;
-    pthread_mutex_lock(&d->mu);
-    d->free_senders[d->n_free++] = s;
-    pthread_mutex_unlock(&d->mu);
 }
 
 /* ---- one mail ----------------------------------------------------------------------------------- */
@@ -319,8 +299,9 @@ static void job_run(struct worker *w, void *arg) {
     struct smtp_sender *s = NULL;
     struct err e = {0};
     bool again = false, stalled = true;
-    if (atomic_load(&d->draining) || paused(d) || !(s = take_sender(d)))
+    if (atomic_load(&d->draining) || paused(d))
         goto done;
+    s = d->senders[w->index];
     atomic_store(&d->dirty, false);
     mkt_time now = clock_now(), lease = cfg->lease_s * CLOCK_SECOND;
     if (store_claim(w->db, now, now + lease, (int)cfg->batch, &b, &e) != ERR_OK) {
@@ -343,7 +324,6 @@ static void job_run(struct worker *w, void *arg) {
     again = b.n == (size_t)cfg->batch || atomic_load(&d->dirty);
 done:
     store_batch_cleanup(&b);
-    put_sender(d, s);
     if (again && !atomic_load(&d->draining) && !paused(d) && pool_submit(d->pool, job_run, d))
         return;
     atomic_fetch_sub(&d->jobs, 1);
@@ -443,14 +423,12 @@ err_code delivery_new(struct notifier *n, struct delivery **out, struct err *e) 
     struct delivery *d = calloc(1, sizeof *d);
     if (!d)
         return err_set(e, ERR_INTERNAL, "delivery: out of memory");
-    pthread_mutex_init(&d->mu, NULL);
     d->n = n;
     d->concurrency = (int)n->cfg.concurrency;
     atomic_store(&d->wake_at, INT64_MAX);
     atomic_store(&d->last_stats, clock_mono_us());
     d->senders = calloc((size_t)d->concurrency, sizeof *d->senders);
-    d->free_senders = calloc((size_t)d->concurrency, sizeof *d->free_senders);
-    if (!d->senders || !d->free_senders) {
+    if (!d->senders) {
         code = err_set(e, ERR_INTERNAL, "delivery: out of memory");
         goto done;
     }
@@ -466,7 +444,6 @@ err_code delivery_new(struct notifier *n, struct delivery **out, struct err *e) 
     for (int i = 0; i < d->concurrency; i++) {
         if ((code = smtp_sender_new(&sc, &d->senders[i], e)) != ERR_OK)
             goto done;
-        d->free_senders[d->n_free++] = d->senders[i];
     }
     *out = d;
     d = NULL;
@@ -475,10 +452,14 @@ done:
     return code;
 }
 
-err_code delivery_start(struct delivery *d, struct pool *pool, const char *dsn, struct err *e) {
-    d->pool = pool;
+err_code delivery_start(struct delivery *d, const char *dsn, struct err *e) {
     if (!(d->dsn = strdup(dsn)))
         return err_set(e, ERR_INTERNAL, "delivery: out of memory");
+    /* A pool of its own: deliveries wait on SMTP, and must neither starve the consumers and
+     * requests on the service's pool nor wait behind them. */
+    err_code code = pool_new(d->concurrency, dsn, d->n, &d->pool, e);
+    if (code != ERR_OK)
+        return err_wrap(e, "delivery");
     if (pthread_create(&d->listener, NULL, listen_run, d) != 0)
         return err_set(e, ERR_INTERNAL, "delivery: cannot start the listener thread");
     d->listener_started = true;
@@ -493,24 +474,26 @@ void delivery_drain(struct delivery *d) {
     atomic_store(&d->stop_listener, true);
 }
 
-void delivery_stop(struct delivery *d) {
+void delivery_stop(struct delivery *d, int deadline_ms) {
     if (!d)
         return;
     delivery_drain(d);
     if (d->listener_started)
         pthread_join(d->listener, NULL);
     d->listener_started = false;
+    if (d->pool && !pool_drain(d->pool, deadline_ms))
+        log_warn("delivery: deadline reached with %zu jobs pending", pool_pending(d->pool));
+    pool_free(d->pool); /* joins the workers: the mail in hand is finished and recorded */
+    d->pool = NULL;
 }
 
 void delivery_free(struct delivery *d) {
     if (!d)
         return;
-    delivery_stop(d);
+    delivery_stop(d, 0);
     for (int i = 0; d->senders && i < d->concurrency; i++)
         smtp_sender_free(d->senders[i]);
     free(d->senders);
-    free(d->free_senders);
     free(d->dsn);
-    pthread_mutex_destroy(&d->mu);
     free(d);
 }

@@ -137,7 +137,7 @@ int main(void) {
     log_info("templates: %zu loaded from %s", tmpl_set_count(n.templates), n.cfg.templates_dir);
     if (delivery_new(&n, &n.delivery, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK || svc_connect(&s, &e) != ERR_OK ||
         svc_serve(&s, handlers_methods, handlers_methods_count, &e) != ERR_OK || consumers_start(&n, &e) != ERR_OK ||
-        delivery_start(n.delivery, s.pool, s.cfg.pg_dsn, &e) != ERR_OK)
+        delivery_start(n.delivery, s.cfg.pg_dsn, &e) != ERR_OK)
         goto fail;
     s.maintenance = on_maintenance;
     s.on_drain = on_drain;
@@ -146,7 +146,7 @@ int main(void) {
 fail:
     log_error("start: %s: %s", err_code_name(e.code), e.msg);
 done:
-    delivery_stop(n.delivery);
+    delivery_stop(n.delivery, (int)s.cfg.drain_ms);
     svc_cleanup(&s);
     delivery_free(n.delivery);
     tmpl_set_free(n.templates);
