@@ -283,6 +283,7 @@ GATEWAY_HANDLER(gateway_put_me_password);
 GATEWAY_HANDLER(gateway_post_me_2fa);
 GATEWAY_HANDLER(gateway_post_me_2fa_confirm);
 GATEWAY_HANDLER(gateway_delete_me_2fa);
+GATEWAY_HANDLER(gateway_post_me_certificate);
 /* organization.c */
 GATEWAY_HANDLER(gateway_get_organization);
 GATEWAY_HANDLER(gateway_patch_organization);

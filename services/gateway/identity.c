@@ -126,7 +126,7 @@ GATEWAY_HANDLER(gateway_delete_session) {
 GATEWAY_HANDLER(gateway_get_me) {
     Mkt__Identity__Empty in = MKT__IDENTITY__EMPTY__INIT;
     ProtobufCMessage *out = NULL;
-    if (gateway_call(g, r, res, "identity", "get_me", &in.base, &mkt__identity__account__descriptor, &out)) {
+    if (gateway_call(g, r, res, "identity", "me", &in.base, &mkt__identity__account__descriptor, &out)) {
         http_response_json(res, 200, gateway_account_json((const Mkt__Identity__Account *)out));
         protobuf_c_message_free_unpacked(out, NULL);
     }
@@ -171,6 +171,18 @@ GATEWAY_HANDLER(gateway_post_me_2fa_confirm) {
     in.code = (char *)jstr(body, "code");
     if (gateway_call(g, r, res, "identity", "confirm_2fa", &in.base, NULL, NULL))
         gateway_no_content(res);
+    json_decref(body);
+}
+
+/* AUTH-7: client certificates are not supported; identity says so (501), the route exists so that
+ * a frontend asking gets a clear answer rather than a 404. */
+GATEWAY_HANDLER(gateway_post_me_certificate) {
+    json_t *body = gateway_body(r, res, &gateway_schema_empty);
+    if (!body)
+        return;
+    Mkt__Identity__Empty in = MKT__IDENTITY__EMPTY__INIT;
+    if (gateway_call(g, r, res, "identity", "enroll_certificate", &in.base, NULL, NULL))
+        gateway_no_content(res); /* should identity ever accept it */
     json_decref(body);
 }
 

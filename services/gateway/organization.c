@@ -24,7 +24,7 @@ static void private_no_cache(struct http_response *res) {
 /* ---- the caller's organization -------------------------------------------------------------- */
 
 GATEWAY_HANDLER(gateway_get_organization) {
-    Mkt__Identity__Empty in = MKT__IDENTITY__EMPTY__INIT;
+    Mkt__Identity__IdRequest in = MKT__IDENTITY__ID_REQUEST__INIT; /* no id: the caller's own */
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "get_organization", &in.base, &mkt__identity__organization__descriptor,
                      &out))

@@ -42,6 +42,7 @@ const struct gateway_route gateway_routes[] = {
     {"POST",   "/v1/me/2fa",                               gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
     {"POST",   "/v1/me/2fa/confirm",                       gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
     {"DELETE", "/v1/me/2fa",                               gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/certificate",                       gateway_post_me_certificate,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
 
     /* the caller's organization */
     {"GET",    "/v1/organization",                         gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK},

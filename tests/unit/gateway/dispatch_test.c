@@ -169,6 +169,7 @@ static const struct {
     {"POST", "/v1/me/2fa", NULL, "UAAAAA"},
     {"POST", "/v1/me/2fa/confirm", "{\"code\":\"123456\"}", "UAAAAA"},
     {"DELETE", "/v1/me/2fa", "{\"password\":\"x\"}", "UAAAAA"},
+    {"POST", "/v1/me/certificate", NULL, "UAAAAA"},
     {"GET", "/v1/organization", NULL, "UAAAAF"},
     {"PATCH", "/v1/organization", "{\"name\":\"New\"}", "UFAFAF"},
     {"GET", "/v1/organization/accounts", NULL, "UFAFAF"},
