@@ -1,0 +1,87 @@
+/* The identity-eim consumer (see consumers.h): turns identity's account and OUTSCALE-account
+ * events into EIM work rows, in the inbox transaction. Other identity events are acknowledged
+ * without effect. */
+#include "consumers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "identity.pb-c.h"
+#include "id.h"
+#include "log.h"
+#include "store.h"
+
+#define EVENT_PREFIX "identity."
+
+static err_code on_account(const struct consumer_msg *m, bool created, struct err *e) {
+    Mkt__Identity__AccountEvent *ev = mkt__identity__account_event__unpack(NULL, m->event->payload.len,
+                                                                           m->event->payload.data);
+    if (!ev || !id_is_uuid(ev->account_id)) {
+        if (ev)
+            mkt__identity__account_event__free_unpacked(ev, NULL);
+        return err_set(e, ERR_INVALID, "account event %s: undecodable payload", m->event->id);
+    }
+    int n = 0;
+    err_code code = created ? store_eim_plan_account(m->tx, ev->account_id, clock_now(), &n, e)
+                            : store_eim_unplan_account(m->tx, ev->account_id, clock_now(), &n, e);
+    if (code == ERR_OK && n > 0)
+        log_info("EIM: %d user(s) of account %s to %s", n, ev->account_id, created ? "create" : "delete");
+    mkt__identity__account_event__free_unpacked(ev, NULL);
+    return code;
+}
+
+static err_code on_outscale(const struct consumer_msg *m, bool attached, struct err *e) {
+    Mkt__Identity__OutscaleAccountEvent *ev = mkt__identity__outscale_account_event__unpack(
+        NULL, m->event->payload.len, m->event->payload.data);
+    struct store_outscale_list l = {0};
+    err_code code = ERR_OK;
+    if (!ev || !id_is_uuid(ev->organization_id)) {
+        code = err_set(e, ERR_INVALID, "OUTSCALE account event %s: undecodable payload", m->event->id);
+        goto done;
+    }
+    /* The event names the 12-digit account; find its row in the organization (active when
+     * attached, detaching when detached). */
+    code = store_outscale_list(m->tx, ev->organization_id, true, &l, e);
+    for (size_t i = 0; code == ERR_OK && i < l.n; i++) {
+        const struct store_outscale *o = &l.v[i];
+        if (strcmp(o->account_id, ev->outscale_account_id) != 0)
+            continue;
+        int n = 0;
+        if (attached && strcmp(o->state, "active") == 0)
+            code = store_eim_plan_outscale(m->tx, o->id, clock_now(), &n, e);
+        else if (!attached && strcmp(o->state, "detaching") == 0)
+            code = store_eim_unplan_outscale(m->tx, o->id, clock_now(), &n, e);
+        if (code == ERR_OK && n > 0)
+            log_info("EIM: %d user(s) to %s in OUTSCALE account %s", n, attached ? "create" : "delete", o->account_id);
+    }
+done:
+    store_outscale_list_cleanup(&l);
+    if (ev)
+        mkt__identity__outscale_account_event__free_unpacked(ev, NULL);
+    return code;
+}
+
+err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
+    const char *type = m->event->type ? m->event->type : "";
+    if (strcmp(type, EVENT_PREFIX "account.created") == 0)
+        return on_account(m, true, e);
+    if (strcmp(type, EVENT_PREFIX "account.deleted") == 0)
+        return on_account(m, false, e);
+    if (strcmp(type, EVENT_PREFIX "outscale_account.attached") == 0)
+        return on_outscale(m, true, e);
+    if (strcmp(type, EVENT_PREFIX "outscale_account.detached") == 0)
+        return on_outscale(m, false, e);
+    return ERR_OK; /* organization.*, account.updated, eim.*: nothing to plan */
+}
+
+err_code consumers_start(struct identity *id, struct svc *s, struct err *e) {
+    /* Copied by consumer_start; the strings it points at live in `id`. */
+    struct consumer_spec spec = {
+        .stream = "EVENTS",
+        .durable = id->cfg.consumer_name,
+        .filter = EVENTS_SUBJECT_PREFIX "identity.>",
+        .fn = consumers_on_event,
+        .inbox = true,
+    };
+    return svc_consume(s, &spec, e);
+}

@@ -1,0 +1,204 @@
+/* The method table of identity and the helpers every handler file shares: re-reading the caller
+ * from the database for authorization, protobuf views of rows, single-use links with their mail,
+ * and events. The methods themselves live in handlers_auth.c, handlers_org.c and
+ * handlers_accounts.c. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "db.h"
+#include "id.h"
+#include "mail.pb-c.h"
+#include "outbox.h"
+#include "rules.h"
+
+/* Input types of each method; replies are named in proto/identity.proto and docs/IDENTITY.md. */
+const struct bus_method handlers_methods[] = {
+    /* public */
+    {"signup", &mkt__identity__signup_request__descriptor, handlers_signup},
+    {"set_password", &mkt__identity__token_password__descriptor, handlers_set_password},
+    {"forgot_password", &mkt__identity__forgot_password__descriptor, handlers_forgot_password},
+    {"reset_password", &mkt__identity__token_password__descriptor, handlers_reset_password},
+    {"login", &mkt__identity__login_request__descriptor, handlers_login},
+    {"resolve", &mkt__identity__token_request__descriptor, handlers_resolve},
+    {"logout", &mkt__identity__token_request__descriptor, handlers_logout},
+    /* the logged-in account */
+    {"me", &mkt__identity__empty__descriptor, handlers_me},
+    {"change_password", &mkt__identity__change_password__descriptor, handlers_change_password},
+    {"enroll_2fa", &mkt__identity__empty__descriptor, handlers_enroll_2fa},
+    {"confirm_2fa", &mkt__identity__otp_code__descriptor, handlers_confirm_2fa},
+    {"disable_2fa", &mkt__identity__disable2fa__descriptor, handlers_disable_2fa},
+    {"enroll_certificate", &mkt__identity__empty__descriptor, handlers_enroll_certificate},
+    /* the organization */
+    {"get_organization", &mkt__identity__id_request__descriptor, handlers_get_organization},
+    {"update_organization", &mkt__identity__update_organization__descriptor, handlers_update_organization},
+    {"list_accounts", &mkt__identity__empty__descriptor, handlers_list_accounts},
+    {"create_account", &mkt__identity__create_account__descriptor, handlers_create_account},
+    {"update_account", &mkt__identity__update_account__descriptor, handlers_update_account},
+    {"delete_account", &mkt__identity__id_request__descriptor, handlers_delete_account},
+    {"list_outscale_accounts", &mkt__identity__empty__descriptor, handlers_list_outscale_accounts},
+    {"attach_outscale_account", &mkt__identity__attach_outscale_account__descriptor,
+     handlers_attach_outscale_account},
+    {"detach_outscale_account", &mkt__identity__id_request__descriptor, handlers_detach_outscale_account},
+    /* operators */
+    {"list_organizations", &mkt__identity__list_organizations__descriptor, handlers_list_organizations},
+    {"validate_organization", &mkt__identity__id_request__descriptor, handlers_validate_organization},
+    {"set_ugap", &mkt__identity__set_ugap__descriptor, handlers_set_ugap},
+};
+const size_t handlers_methods_count = sizeof handlers_methods / sizeof handlers_methods[0];
+
+/* ---- the caller ------------------------------------------------------------------------------------ */
+
+err_code handlers_caller(struct bus_call *call, struct store_caller *out, struct err *e) {
+    struct identity *id = handlers_app(call);
+    const Mkt__Actor *a = call->req ? call->req->actor : NULL;
+    if (!a || !a->account_id || !id_is_uuid(a->account_id))
+        return err_set(e, ERR_UNAUTHENTICATED, "this method needs a logged-in account");
+    const char *session = a->session_id && *a->session_id ? a->session_id : "";
+    if (*session && !id_is_uuid(session))
+        return err_set(e, ERR_UNAUTHENTICATED, "malformed session id");
+    err_code code = store_account_caller(call->worker->db, a->account_id, session, out, e);
+    if (code == ERR_NOT_FOUND)
+        return err_set(e, ERR_UNAUTHENTICATED, "the session has ended or the account no longer exists");
+    if (code != ERR_OK)
+        return code;
+    if (*session && !rules_session_alive(clock_now(), out->last_seen_at, id->cfg.session_idle_s * CLOCK_SECOND))
+        return err_set(e, ERR_UNAUTHENTICATED, "the session has expired");
+    return ERR_OK;
+}
+
+err_code handlers_require_member(const struct store_caller *c, struct err *e) {
+    if (!c->organization_id[0])
+        return err_set(e, ERR_FORBIDDEN, "only members of an organization can do this");
+    return ERR_OK;
+}
+
+err_code handlers_require_admin(const struct store_caller *c, struct err *e) {
+    if (!c->organization_id[0] || !(c->roles & ROLE_ADMIN))
+        return err_set(e, ERR_FORBIDDEN, "only the organization's administrators can do this (ACC-2)");
+    return ERR_OK;
+}
+
+err_code handlers_require_operator(const struct store_caller *c, struct err *e) {
+    if (!c->operator)
+        return err_set(e, ERR_FORBIDDEN, "only operators can do this");
+    return ERR_OK;
+}
+
+/* ---- protobuf views ------------------------------------------------------------------------------- */
+
+void handlers_account_pb(const struct store_account *a, Mkt__Identity__Account *pb, const char *names[2]) {
+    mkt__identity__account__init(pb);
+    pb->id = (char *)a->id;
+    pb->organization_id = (char *)a->organization_id;
+    pb->name = (char *)a->name;
+    pb->email = (char *)a->email;
+    pb->n_roles = validation_role_names(a->roles, names);
+    pb->roles = (char **)names;
+    pb->language = (char *)a->language;
+    pb->password_set = a->password_set;
+    pb->otp_enabled = a->otp_enabled;
+    pb->eim_state = (char *)a->eim_state;
+    pb->eim_user_name = (char *)a->eim_user_name;
+    pb->created_us = a->created_at;
+    pb->operator_ = a->operator;
+}
+
+void handlers_org_pb(const struct store_org *o, Mkt__Identity__Organization *pb, const char *names[2]) {
+    mkt__identity__organization__init(pb);
+    pb->id = (char *)o->id;
+    pb->name = (char *)o->name;
+    pb->n_types = validation_type_names(o->types, names);
+    pb->types = (char **)names;
+    pb->region = (char *)o->region;
+    pb->status = (char *)o->status;
+    pb->ugap = o->ugap;
+    pb->outscale_account_id = (char *)o->outscale_account_id;
+    pb->created_us = o->created_at;
+    pb->validated_us = o->validated_at;
+}
+
+void handlers_outscale_pb(const struct store_outscale *o, Mkt__Identity__OutscaleAccount *pb) {
+    mkt__identity__outscale_account__init(pb);
+    pb->id = (char *)o->id;
+    pb->account_id = (char *)o->account_id;
+    pb->email = (char *)o->email;
+    pb->primary = o->primary;
+    pb->eim_state = (char *)o->eim_state;
+    pb->attached_us = o->attached_at;
+}
+
+/* ---- links and their mail ------------------------------------------------------------------------- */
+
+err_code handlers_issue_link(PGconn *tx, const struct handlers_link *l, const char *correlation, struct err *e) {
+    char token[64], hash[STORE_HASH], token_id[ID_UUID_LEN + 1], key[64];
+    mkt_time now = clock_now();
+    crypto_token(token, sizeof token, 32);
+    crypto_sha256_hex(token, strlen(token), hash);
+    id_uuid(token_id);
+    err_code code = store_token_insert(tx, token_id, hash, l->kind, l->account_id, now, now + l->ttl, e);
+    if (code == ERR_OK) {
+        Mkt__Mail__Recipient rcpt = MKT__MAIL__RECIPIENT__INIT;
+        rcpt.address = (char *)l->email;
+        rcpt.name = (char *)(l->name ? l->name : "");
+        rcpt.language = (char *)(l->language ? l->language : "en");
+        Mkt__Mail__Recipient *rcpts[] = {&rcpt};
+        Mkt__Mail__Command__VarsEntry v_token = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
+        Mkt__Mail__Command__VarsEntry v_org = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
+        v_token.key = "token";
+        v_token.value = token;
+        v_org.key = "organization_name";
+        v_org.value = (char *)(l->organization_name ? l->organization_name : "");
+        Mkt__Mail__Command__VarsEntry *vars[] = {&v_token, &v_org};
+        Mkt__Mail__Command cmd = MKT__MAIL__COMMAND__INIT;
+        cmd.template_ = (char *)l->kind; /* the template has the link's kind as name */
+        cmd.recipients = rcpts;
+        cmd.n_recipients = 1;
+        cmd.vars = vars;
+        cmd.n_vars = strcmp(l->kind, "set_password") == 0 ? 2 : 1;
+        snprintf(key, sizeof key, "%s:%s", l->kind, token_id); /* one mail per link (MAIL-2) */
+        cmd.idempotency_key = key;
+        code = outbox_mail(tx, l->kind, l->organization_id, correlation, &cmd.base, e);
+    }
+    crypto_random(token, sizeof token); /* overwrite the only plaintext copy */
+    return code;
+}
+
+/* ---- events ----------------------------------------------------------------------------------------- */
+
+err_code handlers_emit_org(PGconn *tx, const char *type, const struct store_org *o, const char *actor,
+                           const char *correlation, struct err *e) {
+    const char *names[2];
+    Mkt__Identity__OrganizationEvent ev = MKT__IDENTITY__ORGANIZATION_EVENT__INIT;
+    ev.organization_id = (char *)o->id;
+    ev.name = (char *)o->name;
+    ev.n_types = validation_type_names(o->types, names);
+    ev.types = (char **)names;
+    ev.region = (char *)o->region;
+    ev.status = (char *)o->status;
+    ev.ugap = o->ugap;
+    return outbox_emit(tx, type, o->id, actor, correlation, &ev.base, e);
+}
+
+err_code handlers_emit_account(PGconn *tx, const char *type, const struct store_account *a, const char *actor,
+                               const char *correlation, struct err *e) {
+    const char *names[2];
+    Mkt__Identity__AccountEvent ev = MKT__IDENTITY__ACCOUNT_EVENT__INIT;
+    ev.account_id = (char *)a->id;
+    ev.organization_id = (char *)a->organization_id;
+    ev.n_roles = validation_role_names(a->roles, names);
+    ev.roles = (char **)names;
+    ev.language = (char *)a->language;
+    return outbox_emit(tx, type, a->organization_id, actor, correlation, &ev.base, e);
+}
+
+err_code handlers_emit_outscale(PGconn *tx, const char *type, const struct store_outscale *o, const char *actor,
+                                const char *correlation, struct err *e) {
+    Mkt__Identity__OutscaleAccountEvent ev = MKT__IDENTITY__OUTSCALE_ACCOUNT_EVENT__INIT;
+    ev.organization_id = (char *)o->organization_id;
+    ev.outscale_account_id = (char *)o->account_id;
+    ev.region = (char *)o->region;
+    return outbox_emit(tx, type, o->organization_id, actor, correlation, &ev.base, e);
+}

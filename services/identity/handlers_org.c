@@ -1,0 +1,499 @@
+/* Organizations: sign-up by a first administrator who proves control of an OUTSCALE account
+ * (ORG-1, ORG-2), the organization's own view and name, its further OUTSCALE accounts (ORG-6),
+ * and the operators' list, validation (ORG-3) and UGAP flag (ORG-5). Customer keys are used for
+ * the proof only: never stored, wiped from the request once the cloud client holds its copy. */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "id.h"
+#include "log.h"
+#include "mail.pb-c.h"
+#include "outbox.h"
+#include "outscale.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+
+/* Wipes a secret the request carried (the request is the worker's to free; wiping it in place
+ * shortens the secret's life in memory). */
+static void wipe(char *s) {
+    if (s && *s)
+        sodium_memzero(s, strlen(s));
+}
+
+static err_code reply_org(struct bus_call *call, const char *org_id, struct err *e) {
+    struct store_org o;
+    err_code code = store_org_get(call->worker->db, org_id, &o, e);
+    if (code != ERR_OK)
+        return code;
+    const char *names[2];
+    Mkt__Identity__Organization rep;
+    handlers_org_pb(&o, &rep, names);
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+/* ---- sign-up (ORG-1, ORG-2) ---------------------------------------------------------------------- */
+
+err_code handlers_signup(struct bus_call *call, struct err *e) {
+    struct identity *id = handlers_app(call);
+    PGconn *db = call->worker->db;
+    Mkt__Identity__SignupRequest *in = (Mkt__Identity__SignupRequest *)call->in;
+    struct store_org org;
+    struct store_account admin;
+    struct store_outscale osc;
+    struct cloud *c = NULL;
+    const char *region = NULL;
+    bool taken = false;
+    memset(&org, 0, sizeof org);
+    memset(&admin, 0, sizeof admin);
+    memset(&osc, 0, sizeof osc);
+    /* Bad input: a clear error and nothing written, nothing asked of the cloud. */
+    err_code code = validation_name("organization_name", in->organization_name, org.name, sizeof org.name, e);
+    if (code == ERR_OK)
+        code = validation_types("types", in->types, in->n_types, &org.types, e);
+    if (code == ERR_OK)
+        code = validation_region("region", in->region, id->cfg.default_region, &region, e);
+    if (code == ERR_OK)
+        code = validation_access_key("access_key", in->access_key, e);
+    if (code == ERR_OK)
+        code = validation_secret_key("secret_key", in->secret_key, e);
+    if (code == ERR_OK)
+        code = validation_name("admin_name", in->admin_name, admin.name, sizeof admin.name, e);
+    if (code == ERR_OK)
+        code = validation_language("admin_language", in->admin_language, admin.language, e);
+    if (code == ERR_OK)
+        code = outscale_customer_client(id, region, in->access_key, in->secret_key, &c, e);
+    wipe(in->secret_key); /* the client holds the only copy now */
+    if (code != ERR_OK)
+        goto done;
+    /* Proof of control: the keys read their account; its e-mail receives the link (ORG-2). */
+    code = outscale_identify(c, osc.account_id, admin.email, e);
+    if (code == ERR_OK)
+        code = store_outscale_taken(db, osc.account_id, &taken, e);
+    if (code == ERR_OK && taken)
+        code = err_set(e, ERR_CONFLICT, "OUTSCALE account %s already belongs to an organization", osc.account_id);
+    if (code == ERR_OK)
+        code = store_email_taken(db, admin.email, NULL, &taken, e);
+    if (code == ERR_OK && taken)
+        code = err_set(e, ERR_CONFLICT, "the OUTSCALE account's e-mail %s already has a marketplace account",
+                       admin.email);
+    if (code != ERR_OK)
+        goto done;
+    id_uuid(org.id);
+    id_uuid(admin.id);
+    id_uuid(osc.id);
+    code = outscale_bootstrap(id, c, &osc, e);
+    if (code != ERR_OK)
+        goto done;
+    mkt_time now = clock_now();
+    snprintf(org.region, sizeof org.region, "%s", region);
+    snprintf(org.status, sizeof org.status, "pending"); /* ORG-3 */
+    snprintf(org.outscale_account_id, sizeof org.outscale_account_id, "%s", osc.account_id);
+    org.created_at = now;
+    snprintf(admin.organization_id, sizeof admin.organization_id, "%s", org.id);
+    admin.roles = ROLE_ADMIN | ROLE_USER; /* ACC-1: the first administrator holds both */
+    snprintf(osc.organization_id, sizeof osc.organization_id, "%s", org.id);
+    snprintf(osc.email, sizeof osc.email, "%s", admin.email);
+    snprintf(osc.region, sizeof osc.region, "%s", region);
+    osc.primary = true;
+    osc.attached_at = now;
+    struct handlers_link link = {
+        .kind = "set_password",
+        .account_id = admin.id,
+        .organization_id = org.id,
+        .organization_name = org.name,
+        .email = admin.email,
+        .name = admin.name,
+        .language = admin.language,
+        .ttl = id->cfg.set_password_ttl_s * CLOCK_SECOND,
+    };
+    const char *rid = handlers_request_id(call);
+    code = db_begin(db, e);
+    if (code == ERR_OK)
+        code = store_org_insert(db, &org, e);
+    if (code == ERR_OK)
+        code = store_account_insert(db, &admin, NULL, now, e);
+    if (code == ERR_OK)
+        code = store_outscale_insert(db, &osc, e);
+    if (code == ERR_OK)
+        code = handlers_issue_link(db, &link, rid, e);
+    if (code == ERR_OK)
+        code = handlers_emit_org(db, "identity.organization.created", &org, admin.id, rid, e);
+    if (code == ERR_OK)
+        code = handlers_emit_account(db, "identity.account.created", &admin, admin.id, rid, e);
+    if (code == ERR_OK)
+        code = handlers_emit_outscale(db, "identity.outscale_account.attached", &osc, admin.id, rid, e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK) {
+        db_rollback(db);
+        if (code == ERR_CONFLICT) /* a concurrent sign-up with the same account or e-mail won */
+            err_set(e, ERR_CONFLICT, "OUTSCALE account %s or its e-mail is already registered", osc.account_id);
+        goto done;
+    }
+    log_info("signup: organization %s (OUTSCALE account %s), first administrator %s", org.id, osc.account_id,
+             admin.id);
+    Mkt__Identity__SignupReply rep = MKT__IDENTITY__SIGNUP_REPLY__INIT;
+    rep.organization_id = org.id;
+    rep.status = org.status;
+    bus_reply(call, &rep.base);
+done:
+    wipe(in->secret_key);
+    cloud_free(c);
+    sodium_memzero(&osc, sizeof osc);
+    return code;
+}
+
+/* ---- the organization ------------------------------------------------------------------------------ */
+
+/* Members see their own organization; operators any (by id). */
+err_code handlers_get_organization(struct bus_call *call, struct err *e) {
+    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    struct store_caller c;
+    err_code code = handlers_caller(call, &c, e);
+    if (code != ERR_OK)
+        return code;
+    const char *want = in->id && *in->id ? in->id : c.organization_id;
+    if (c.operator) {
+        if ((code = validation_uuid("id", want, e)) != ERR_OK)
+            return code;
+    } else if (!c.organization_id[0] || strcmp(want, c.organization_id) != 0) {
+        return err_set(e, ERR_NOT_FOUND, "organization %.40s", want);
+    }
+    return reply_org(call, want, e);
+}
+
+err_code handlers_update_organization(struct bus_call *call, struct err *e) {
+    PGconn *db = call->worker->db;
+    const Mkt__Identity__UpdateOrganization *in = (const Mkt__Identity__UpdateOrganization *)call->in;
+    struct store_caller c;
+    struct store_org o;
+    char name[STORE_NAME];
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_admin(&c, e);
+    if (code != ERR_OK)
+        return code;
+    if (in->name && *in->name) {
+        code = validation_name("name", in->name, name, sizeof name, e);
+        if (code == ERR_OK)
+            code = db_begin(db, e);
+        if (code == ERR_OK)
+            code = store_org_set_name(db, c.organization_id, name, e);
+        if (code == ERR_OK)
+            code = store_org_get(db, c.organization_id, &o, e);
+        if (code == ERR_OK)
+            code = handlers_emit_org(db, "identity.organization.updated", &o, c.account_id, handlers_request_id(call),
+                                     e);
+        if (code == ERR_OK)
+            code = db_commit(db, e);
+        if (code != ERR_OK) {
+            db_rollback(db);
+            return code;
+        }
+    }
+    return reply_org(call, c.organization_id, e);
+}
+
+/* ---- OUTSCALE accounts (ORG-6) ---------------------------------------------------------------------- */
+
+err_code handlers_list_outscale_accounts(struct bus_call *call, struct err *e) {
+    struct store_caller c;
+    struct store_outscale_list l = {0};
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_member(&c, e);
+    if (code == ERR_OK)
+        code = store_outscale_list(call->worker->db, c.organization_id, false, &l, e);
+    if (code != ERR_OK)
+        return code;
+    Mkt__Identity__OutscaleAccount *items = calloc(l.n ? l.n : 1, sizeof *items);
+    Mkt__Identity__OutscaleAccount **ptrs = calloc(l.n ? l.n : 1, sizeof *ptrs);
+    if (!items || !ptrs) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        handlers_outscale_pb(&l.v[i], &items[i]);
+        ptrs[i] = &items[i];
+    }
+    Mkt__Identity__OutscaleAccountList rep = MKT__IDENTITY__OUTSCALE_ACCOUNT_LIST__INIT;
+    rep.n_accounts = l.n;
+    rep.accounts = ptrs;
+    bus_reply(call, &rep.base);
+done:
+    free(items);
+    free(ptrs);
+    store_outscale_list_cleanup(&l);
+    return code;
+}
+
+/* ORG-6: the admin proves control of another OUTSCALE account the same way as at sign-up; the
+ * publisher learns of it from outscale_account.attached (launch permissions for the new account). */
+err_code handlers_attach_outscale_account(struct bus_call *call, struct err *e) {
+    struct identity *id = handlers_app(call);
+    PGconn *db = call->worker->db;
+    Mkt__Identity__AttachOutscaleAccount *in = (Mkt__Identity__AttachOutscaleAccount *)call->in;
+    struct store_caller c;
+    struct store_org org;
+    struct store_outscale osc;
+    struct cloud *cl = NULL;
+    bool taken = false;
+    memset(&osc, 0, sizeof osc);
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_admin(&c, e);
+    if (code == ERR_OK)
+        code = validation_access_key("access_key", in->access_key, e);
+    if (code == ERR_OK)
+        code = validation_secret_key("secret_key", in->secret_key, e);
+    if (code == ERR_OK)
+        code = store_org_get(db, c.organization_id, &org, e);
+    if (code == ERR_OK)
+        code = outscale_customer_client(id, org.region, in->access_key, in->secret_key, &cl, e);
+    wipe(in->secret_key);
+    if (code == ERR_OK)
+        code = outscale_identify(cl, osc.account_id, osc.email, e);
+    if (code == ERR_OK)
+        code = store_outscale_taken(db, osc.account_id, &taken, e);
+    if (code == ERR_OK && taken)
+        code = err_set(e, ERR_CONFLICT, "OUTSCALE account %s is already attached to an organization", osc.account_id);
+    if (code != ERR_OK)
+        goto done;
+    id_uuid(osc.id);
+    code = outscale_bootstrap(id, cl, &osc, e);
+    if (code != ERR_OK)
+        goto done;
+    snprintf(osc.organization_id, sizeof osc.organization_id, "%s", org.id);
+    snprintf(osc.region, sizeof osc.region, "%s", org.region);
+    snprintf(osc.state, sizeof osc.state, "active");
+    snprintf(osc.eim_state, sizeof osc.eim_state, "ready");
+    osc.primary = false;
+    osc.attached_at = clock_now();
+    code = db_begin(db, e);
+    if (code == ERR_OK)
+        code = store_outscale_insert(db, &osc, e);
+    if (code == ERR_OK)
+        code = handlers_emit_outscale(db, "identity.outscale_account.attached", &osc, c.account_id,
+                                      handlers_request_id(call), e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK) {
+        db_rollback(db);
+        goto done;
+    }
+    log_info("attach: OUTSCALE account %s to organization %s", osc.account_id, org.id);
+    Mkt__Identity__OutscaleAccount rep;
+    handlers_outscale_pb(&osc, &rep);
+    bus_reply(call, &rep.base);
+done:
+    wipe(in->secret_key);
+    cloud_free(cl);
+    sodium_memzero(&osc, sizeof osc);
+    return code;
+}
+
+/* ORG-6: the EIM users in the account are removed, then the platform's footing (the maintenance
+ * loop does both); outscale_account.detached tells the publisher to remove launch permissions. */
+err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) {
+    PGconn *db = call->worker->db;
+    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    struct store_caller c;
+    struct store_outscale osc;
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_admin(&c, e);
+    if (code == ERR_OK && (!in->id || !*in->id || strlen(in->id) > 40))
+        code = err_set(e, ERR_INVALID, "field 'id': the id or the 12-digit number of an attached OUTSCALE account");
+    if (code == ERR_OK)
+        code = store_outscale_find(db, c.organization_id, in->id, &osc, e);
+    if (code == ERR_OK && osc.primary)
+        code = err_set(e, ERR_CONFLICT, "the primary OUTSCALE account cannot be detached");
+    if (code != ERR_OK)
+        return code;
+    mkt_time now = clock_now();
+    code = db_begin(db, e);
+    if (code == ERR_OK)
+        code = store_outscale_start_detach(db, osc.id, now, e);
+    if (code == ERR_OK)
+        code = handlers_emit_outscale(db, "identity.outscale_account.detached", &osc, c.account_id,
+                                      handlers_request_id(call), e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK) {
+        db_rollback(db);
+        return code;
+    }
+    log_info("detach: OUTSCALE account %s from organization %s", osc.account_id, osc.organization_id);
+    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+/* ---- operators --------------------------------------------------------------------------------------- */
+
+err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
+    const Mkt__Identity__ListOrganizations *in = (const Mkt__Identity__ListOrganizations *)call->in;
+    struct store_caller c;
+    struct store_org_list l = {0};
+    Mkt__Identity__Organization *items = NULL, **ptrs = NULL;
+    const char *(*names)[2] = NULL;
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_operator(&c, e);
+    if (code != ERR_OK)
+        return code;
+    const char *status = in->status ? in->status : "", *cursor = in->cursor ? in->cursor : "";
+    if (*status && strcmp(status, "pending") != 0 && strcmp(status, "validated") != 0)
+        return err_set(e, ERR_INVALID, "field 'status': \"pending\", \"validated\" or empty");
+    if (*cursor && !id_is_uuid(cursor))
+        return err_set(e, ERR_INVALID, "field 'cursor': not a cursor from a previous page");
+    if (in->limit < 0 || in->limit > LIST_MAX)
+        return err_set(e, ERR_INVALID, "field 'limit': 1 to %d", LIST_MAX);
+    int limit = in->limit ? in->limit : LIST_DEFAULT;
+    code = store_org_list(call->worker->db, status, cursor, limit + 1, &l, e);
+    if (code != ERR_OK)
+        return code;
+    size_t n = l.n > (size_t)limit ? (size_t)limit : l.n;
+    items = calloc(n ? n : 1, sizeof *items);
+    ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    names = calloc(n ? n : 1, sizeof *names);
+    if (!items || !ptrs || !names) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        handlers_org_pb(&l.v[i], &items[i], names[i]);
+        ptrs[i] = &items[i];
+    }
+    Mkt__Identity__OrganizationList rep = MKT__IDENTITY__ORGANIZATION_LIST__INIT;
+    rep.n_organizations = n;
+    rep.organizations = ptrs;
+    rep.next_cursor = l.n > (size_t)limit ? l.v[n - 1].id : "";
+    bus_reply(call, &rep.base);
+done:
+    free(items);
+    free(ptrs);
+    free(names);
+    store_org_list_cleanup(&l);
+    return code;
+}
+
+/* tx. ORG-3: the organization's administrators are told (org_validated, in their language). */
+static err_code mail_validated(PGconn *tx, const struct store_org *o, const char *correlation, struct err *e) {
+    struct store_account_list admins = {0};
+    Mkt__Mail__Recipient *rcpts = NULL, **ptrs = NULL;
+    err_code code = store_admins(tx, o->id, &admins, e);
+    if (code != ERR_OK || admins.n == 0)
+        goto done;
+    rcpts = calloc(admins.n, sizeof *rcpts);
+    ptrs = calloc(admins.n, sizeof *ptrs);
+    if (!rcpts || !ptrs) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < admins.n; i++) {
+        mkt__mail__recipient__init(&rcpts[i]);
+        rcpts[i].address = admins.v[i].email;
+        rcpts[i].name = admins.v[i].name;
+        rcpts[i].language = admins.v[i].language;
+        ptrs[i] = &rcpts[i];
+    }
+    Mkt__Mail__Command__VarsEntry v_org = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
+    v_org.key = "organization_name";
+    v_org.value = (char *)o->name;
+    Mkt__Mail__Command__VarsEntry *vars[] = {&v_org};
+    char key[64];
+    snprintf(key, sizeof key, "org_validated:%s", o->id);
+    Mkt__Mail__Command cmd = MKT__MAIL__COMMAND__INIT;
+    cmd.template_ = "org_validated";
+    cmd.recipients = ptrs;
+    cmd.n_recipients = admins.n;
+    cmd.vars = vars;
+    cmd.n_vars = 1;
+    cmd.idempotency_key = key;
+    code = outbox_mail(tx, "org_validated", o->id, correlation, &cmd.base, e);
+done:
+    free(rcpts);
+    free(ptrs);
+    store_account_list_cleanup(&admins);
+    return code;
+}
+
+err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
+    PGconn *db = call->worker->db;
+    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    struct store_caller c;
+    struct store_org o;
+    bool changed = false;
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_operator(&c, e);
+    if (code == ERR_OK)
+        code = validation_uuid("id", in->id, e);
+    if (code != ERR_OK)
+        return code;
+    const char *rid = handlers_request_id(call);
+    code = db_begin(db, e);
+    if (code == ERR_OK)
+        code = store_org_validate(db, in->id, clock_now(), &changed, e);
+    if (code == ERR_OK)
+        code = store_org_get(db, in->id, &o, e);
+    if (code == ERR_OK && changed)
+        code = handlers_emit_org(db, "identity.organization.validated", &o, c.account_id, rid, e);
+    if (code == ERR_OK && changed)
+        code = mail_validated(db, &o, rid, e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK) {
+        db_rollback(db);
+        return code;
+    }
+    if (changed)
+        log_info("organization %s validated by operator %s", o.id, c.account_id);
+    const char *names[2];
+    Mkt__Identity__Organization rep;
+    handlers_org_pb(&o, &rep, names);
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
+    PGconn *db = call->worker->db;
+    const Mkt__Identity__SetUgap *in = (const Mkt__Identity__SetUgap *)call->in;
+    struct store_caller c;
+    struct store_org o;
+    bool changed = false;
+    err_code code = handlers_caller(call, &c, e);
+    if (code == ERR_OK)
+        code = handlers_require_operator(&c, e);
+    if (code == ERR_OK)
+        code = validation_uuid("id", in->id, e);
+    if (code != ERR_OK)
+        return code;
+    code = db_begin(db, e);
+    if (code == ERR_OK)
+        code = store_org_get(db, in->id, &o, e);
+    if (code == ERR_OK)
+        code = store_org_set_ugap(db, in->id, in->ugap, &changed, e);
+    o.ugap = in->ugap;
+    if (code == ERR_OK && changed)
+        code = handlers_emit_org(db, "identity.organization.ugap_changed", &o, c.account_id, handlers_request_id(call),
+                                 e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK) {
+        db_rollback(db);
+        return code;
+    }
+    const char *names[2];
+    Mkt__Identity__Organization rep;
+    handlers_org_pb(&o, &rep, names);
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
