@@ -116,8 +116,8 @@ enum gateway_access { GATEWAY_PUBLIC = 0, GATEWAY_SESSION, GATEWAY_OPERATOR };
 
 struct gateway_route {
     const char *method;         /* "GET" */
-    const char *pattern;        /* "/v1/regions", "/v1/products/{id}" ({x} = one non-empty segment;
-                                   a segment named {id} must be a UUID, else 400 before any call) */
+    const char *pattern;        /* "/v1/regions", "/v1/products/{id}" ({x} = one non-empty segment,
+                                   checked by gateway_check_param before any call) */
     gateway_handler_fn fn;
     enum gateway_access access;
     unsigned org_types;
@@ -143,6 +143,11 @@ enum gateway_match gateway_route_match(const struct gateway_route *routes, size_
                                        struct gateway_params *params, char *allow, size_t allow_size);
 /* The value of a {name} parameter, or NULL. Borrowed from params. */
 const char *gateway_param(const struct gateway_params *params, const char *name);
+
+/* The rule of each path parameter name: {id} a UUID; {outscale_id} a UUID or a 12-digit OUTSCALE
+ * account number. ERR_INVALID naming it, or ERR_INTERNAL for a name without a rule (a bug in the
+ * table, caught by the unit tests). */
+err_code gateway_check_param(const char *name, const char *value, struct err *e) MKT_MUST_USE;
 
 /* True when `given` is a usable request id: 1..64 characters of [A-Za-z0-9_-]. */
 bool gateway_request_id_ok(const char *given);
@@ -295,6 +300,7 @@ GATEWAY_HANDLER(gateway_get_outscale_accounts);
 GATEWAY_HANDLER(gateway_post_outscale_accounts);
 GATEWAY_HANDLER(gateway_delete_outscale_account);
 GATEWAY_HANDLER(gateway_get_operator_organizations);
+GATEWAY_HANDLER(gateway_get_operator_organization);
 GATEWAY_HANDLER(gateway_post_operator_validate);
 GATEWAY_HANDLER(gateway_put_operator_ugap);
 GATEWAY_HANDLER(gateway_get_operator_mails);

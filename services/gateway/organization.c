@@ -118,7 +118,8 @@ static void delete_by_id(struct gateway *g, const struct gateway_req *r, struct 
     if (!body)
         return;
     Mkt__Identity__IdRequest in = MKT__IDENTITY__ID_REQUEST__INIT;
-    in.id = (char *)gateway_param(&r->params, "id");
+    in.id = (char *)(gateway_param(&r->params, "id") ? gateway_param(&r->params, "id")
+                                                     : gateway_param(&r->params, "outscale_id"));
     if (gateway_call(g, r, res, "identity", method, &in.base, NULL, NULL))
         gateway_no_content(res);
     json_decref(body);
@@ -195,6 +196,16 @@ GATEWAY_HANDLER(gateway_get_operator_organizations) {
                                      gateway_str_json(l->next_cursor)));
         protobuf_c_message_free_unpacked(out, NULL);
     }
+    private_no_cache(res);
+}
+
+GATEWAY_HANDLER(gateway_get_operator_organization) {
+    Mkt__Identity__IdRequest in = MKT__IDENTITY__ID_REQUEST__INIT;
+    in.id = (char *)gateway_param(&r->params, "id");
+    ProtobufCMessage *out = NULL;
+    if (gateway_call(g, r, res, "identity", "get_organization", &in.base, &mkt__identity__organization__descriptor,
+                     &out))
+        reply_organization(res, out, 200);
     private_no_cache(res);
 }
 

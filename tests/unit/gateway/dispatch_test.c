@@ -180,6 +180,7 @@ static const struct {
     {"POST", "/v1/organization/outscale-accounts", "{" KEYS "}", "UFAFAF"},
     {"DELETE", "/v1/organization/outscale-accounts/" UUID, NULL, "UFAFAF"},
     {"GET", "/v1/operator/organizations?status=pending", NULL, "UFFFFA"},
+    {"GET", "/v1/operator/organizations/" UUID, NULL, "UFFFFA"},
     {"POST", "/v1/operator/organizations/" UUID "/validate", NULL, "UFFFFA"},
     {"PUT", "/v1/operator/organizations/" UUID "/ugap", "{\"ugap\":true}", "UFFFFA"},
     {"GET", "/v1/operator/mails?state=sent&limit=10", NULL, "UFFFFA"},
@@ -224,6 +225,22 @@ Test(gateway_dispatch_auth, the_matrix_covers_every_v1_route) {
                     m == r;
         }
         cr_expect(found, "%s %s is missing from the authorization matrix", r->method, r->pattern);
+    }
+}
+
+Test(gateway_dispatch_auth, every_path_parameter_has_a_rule) {
+    for (size_t i = 0; i < gateway_routes_count; i++) {
+        const char *p = gateway_routes[i].pattern;
+        while ((p = strchr(p, '{'))) {
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(p + 1, "}"), p + 1);
+            struct err e = {0};
+            err_code code = gateway_check_param(name, "x", &e);
+            cr_expect_eq(code, ERR_INVALID, "%s: parameter {%s} has no rule (%s)", gateway_routes[i].pattern, name,
+                         e.msg);
+            cr_expect_eq(gateway_check_param(name, UUID, &e), ERR_OK, "{%s} refuses a UUID", name);
+            p++;
+        }
     }
 }
 
@@ -275,6 +292,11 @@ Test(gateway_dispatch_auth, bodies_and_paths_are_checked_before_any_call, .init 
         {"POST", "/v1/organization/accounts", "BA", "{\"name\":\"B\",\"email\":\"b@example.com\",\"roles\":[\"god\"]}",
          400, "invalid", "roles[0]"},
         {"DELETE", "/v1/organization/accounts/12", "BA", NULL, 400, "invalid", "'id'"},
+        {"DELETE", "/v1/organization/accounts/123456789012", "BA", NULL, 400, "invalid", "UUID"},
+        {"DELETE", "/v1/organization/outscale-accounts/12345678901", "BA", NULL, 400, "invalid", "12-digit"},
+        {"DELETE", "/v1/organization/outscale-accounts/12345678901a", "BA", NULL, 400, "invalid", "12-digit"},
+        {"DELETE", "/v1/organization/outscale-accounts/123456789012", "BA", NULL, 503, "unavailable", ""},
+        {"GET", "/v1/operator/organizations/nope", "OP", NULL, 400, "invalid", "'id'"},
         {"DELETE", "/v1/organization/accounts/12", "BU", NULL, 403, "forbidden", "administrators"},
         {"DELETE", "/v1/organization/accounts/" UUID, "BA", "{\"force\":true}", 400, "invalid", "force"},
         {"POST", "/v1/operator/organizations/not-a-uuid/validate", "OP", NULL, 400, "invalid", "'id'"},
