@@ -34,6 +34,7 @@ static void throttle_keys(const char *email, const char *client_addr, struct thr
 static err_code throttle_check(struct identity *id, PGconn *db, const struct throttle_keys *k, mkt_time now,
                                struct err *e) {
     const char *keys[] = {k->account, k->addr};
+    const int max[] = {(int)id->cfg.login_max_failures, (int)id->cfg.login_addr_max_failures};
     mkt_time window = id->cfg.login_window_s * CLOCK_SECOND;
     int wait = 0;
     for (size_t i = 0; i < 2; i++) {
@@ -41,10 +42,10 @@ static err_code throttle_check(struct identity *id, PGconn *db, const struct thr
             continue;
         mkt_time t[STORE_FAILURES_MAX];
         size_t n = 0;
-        err_code code = store_failures_recent(db, keys[i], now - window, (int)id->cfg.login_max_failures, t, &n, e);
+        err_code code = store_failures_recent(db, keys[i], now - window, max[i], t, &n, e);
         if (code != ERR_OK)
             return code;
-        int w = rules_throttle_wait_s(t, n, (int)id->cfg.login_max_failures, window, now);
+        int w = rules_throttle_wait_s(t, n, max[i], window, now); /* max <= STORE_FAILURES_MAX (config bounds) */
         if (w > wait)
             wait = w;
     }
@@ -224,6 +225,8 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
     err_code code = validation_email("email", in->email, email, sizeof email, e);
     if (code == ERR_OK && (!in->password || !*in->password))
         code = err_set(e, ERR_INVALID, "field 'password': required");
+    if (code == ERR_OK && in->otp && *in->otp)
+        code = validation_otp_code("otp", in->otp, e);
     if (code != ERR_OK)
         return code;
     mkt_time now = clock_now();

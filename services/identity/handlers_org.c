@@ -308,8 +308,8 @@ err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) 
     err_code code = handlers_caller(call, &c, e);
     if (code == ERR_OK)
         code = handlers_require_admin(&c, e);
-    if (code == ERR_OK && (!in->id || !*in->id || strlen(in->id) > 40))
-        code = err_set(e, ERR_INVALID, "field 'id': the id or the 12-digit number of an attached OUTSCALE account");
+    if (code == ERR_OK)
+        code = validation_uuid("id", in->id, e);
     if (code == ERR_OK)
         code = store_outscale_find(db, c.organization_id, in->id, &osc, e);
     if (code == ERR_OK && osc.primary)

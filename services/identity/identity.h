@@ -25,7 +25,8 @@ struct identity_config {
     long long session_touch_s;       /* MKT_SESSION_TOUCH_S: last activity recorded at most this often */
     long long set_password_ttl_s;    /* MKT_SET_PASSWORD_TTL_S (ORG-2, ACC-3) */
     long long reset_ttl_s;           /* MKT_RESET_TTL_S (AUTH-4) */
-    long long login_max_failures;    /* MKT_LOGIN_MAX_FAILURES (AUTH-8) */
+    long long login_max_failures;    /* MKT_LOGIN_MAX_FAILURES (AUTH-8): per account */
+    long long login_addr_max_failures; /* MKT_LOGIN_ADDR_MAX_FAILURES (AUTH-8): per client address */
     long long login_window_s;        /* MKT_LOGIN_WINDOW_S (AUTH-8) */
     long long argon2_ops;            /* MKT_ARGON2_OPS (AUTH-2) */
     long long argon2_mem_kib;        /* MKT_ARGON2_MEM_KIB (AUTH-2) */

@@ -39,7 +39,10 @@ static const struct config_field identity_fields[] = {
     {"MKT_RESET_TTL_S", CONFIG_INT, "300", 30, 86400, false, C(reset_ttl_s),
      "validity of reset-password links (AUTH-4)"},
     {"MKT_LOGIN_MAX_FAILURES", CONFIG_INT, "5", 1, 64, false, C(login_max_failures),
-     "failed logins per account or client address within the window before throttling (AUTH-8)"},
+     "failed logins of one account within the window before throttling (AUTH-8)"},
+    {"MKT_LOGIN_ADDR_MAX_FAILURES", CONFIG_INT, "20", 1, 64, false, C(login_addr_max_failures),
+     "failed logins from one client address within the window before throttling (AUTH-8; offices share "
+     "addresses)"},
     {"MKT_LOGIN_WINDOW_S", CONFIG_INT, "900", 1, 86400, false, C(login_window_s),
      "sliding window of failed logins (AUTH-8)"},
     {"MKT_ARGON2_OPS", CONFIG_INT, "2", 1, 100, false, C(argon2_ops), "argon2id passes (AUTH-2)"},

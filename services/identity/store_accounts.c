@@ -58,7 +58,7 @@ err_code store_account_insert(PGconn *tx, const struct store_account *a, const c
     return db_exec(tx, e, NULL,
                    "INSERT INTO accounts (id, organization_id, name, email, roles, language, operator, "
                    "password_hash, password_changed_at, created_at) "
-                   "VALUES ($1, NULLIF($2, '')::uuid, $3, $4, $5, $6, $7, $8, CASE WHEN $8 IS NULL THEN NULL "
+                   "VALUES ($1, NULLIF($2, '')::uuid, $3, $4, $5, $6, $7, $8, CASE WHEN $8::text IS NULL THEN NULL "
                    "ELSE $9::timestamptz END, $9)",
                    DB_PARAMS(a->id, a->organization_id, a->name, a->email,
                              store__mask_array(a->roles, true, roles, sizeof roles), a->language,
