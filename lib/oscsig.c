@@ -54,6 +54,15 @@ static void sb_add(struct sbuf *b, const char *s, size_t n) {
 static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 static void sb_chr(struct sbuf *b, char c) { sb_add(b, &c, 1); }
 
+/* Hands the finished string to *out (owned), or reports that an allocation failed. */
+static err_code sb_finish(struct sbuf *b, char **out, struct err *e) {
+    if (b->failed)
+        return err_set(e, ERR_INTERNAL, "oscsig: out of memory");
+    *out = b->p;
+    b->p = NULL;
+    return ERR_OK;
+}
+
 /* ---- canonical request ------------------------------------------------------------------- */
 
 struct hdr {
@@ -136,12 +145,7 @@ err_code oscsig_canonical_request(const struct oscsig_request *r, char **out, st
     char hash[2 * CRYPTO_SHA256_LEN + 1];
     crypto_sha256_hex(r->body ? r->body : "", r->body_len, hash);
     sb_str(&b, hash);
-    if (b.failed) {
-        rc = err_set(e, ERR_INTERNAL, "oscsig: out of memory");
-        goto done;
-    }
-    *out = b.p;
-    b.p = NULL;
+    rc = sb_finish(&b, out, e);
 done:
     free(b.p);
     return rc;
@@ -149,6 +153,17 @@ done:
 
 static const char *service_of(const struct oscsig_request *r) {
     return r->service ? r->service : oscsig_default_service(r->scheme);
+}
+
+/* The credential scope "<date8>/<region>/<service>/<terminator>". */
+static void sb_scope(struct sbuf *b, const struct oscsig_request *r) {
+    sb_add(b, r->stamp, 8);
+    sb_chr(b, '/');
+    sb_str(b, r->region);
+    sb_chr(b, '/');
+    sb_str(b, service_of(r));
+    sb_chr(b, '/');
+    sb_str(b, oscsig_terminator(r->scheme));
 }
 
 err_code oscsig_string_to_sign(const struct oscsig_request *r, char **out, struct err *e) {
@@ -163,21 +178,10 @@ err_code oscsig_string_to_sign(const struct oscsig_request *r, char **out, struc
     sb_chr(&b, '\n');
     sb_str(&b, r->stamp);
     sb_chr(&b, '\n');
-    sb_add(&b, r->stamp, 8);
-    sb_chr(&b, '/');
-    sb_str(&b, r->region);
-    sb_chr(&b, '/');
-    sb_str(&b, service_of(r));
-    sb_chr(&b, '/');
-    sb_str(&b, oscsig_terminator(r->scheme));
+    sb_scope(&b, r);
     sb_chr(&b, '\n');
     sb_str(&b, hash);
-    if (b.failed) {
-        rc = err_set(e, ERR_INTERNAL, "oscsig: out of memory");
-        goto done;
-    }
-    *out = b.p;
-    b.p = NULL;
+    rc = sb_finish(&b, out, e);
 done:
     free(b.p);
     free(canon);
@@ -240,24 +244,13 @@ err_code oscsig_authorization(const struct oscsig_request *r, const char *access
     sb_str(&b, " Credential=");
     sb_str(&b, access_key);
     sb_chr(&b, '/');
-    sb_add(&b, r->stamp, 8);
-    sb_chr(&b, '/');
-    sb_str(&b, r->region);
-    sb_chr(&b, '/');
-    sb_str(&b, service_of(r));
-    sb_chr(&b, '/');
-    sb_str(&b, oscsig_terminator(r->scheme));
+    sb_scope(&b, r);
     sb_str(&b, ", SignedHeaders=");
     sb_str(&b, start);
     sb_str(&b, ", Signature=");
     sb_str(&b, sig);
     free(canon);
-    if (b.failed) {
-        rc = err_set(e, ERR_INTERNAL, "oscsig: out of memory");
-        goto done;
-    }
-    *out = b.p;
-    b.p = NULL;
+    rc = sb_finish(&b, out, e);
 done:
     free(b.p);
     return rc;
@@ -393,6 +386,38 @@ err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, 
     return ERR_OK;
 }
 
+/* True when the ';'-separated list holds `name` (case-insensitive). */
+static bool list_has(const char *list, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = list;; p++) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncasecmp(p, name, n) == 0)
+            return true;
+        if (!end)
+            return false;
+        p = end;
+    }
+}
+
+err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) {
+    const char *want = service ? service : oscsig_default_service(a->scheme);
+    const char *date_hdr = oscsig_date_header(a->scheme);
+    if (strcmp(a->service, want) != 0)
+        return err_set(e, ERR_UNAUTHENTICATED, "credential scope names service %s, not %s", a->service, want);
+    if (!list_has(a->signed_headers, "host") || !list_has(a->signed_headers, date_hdr))
+        return err_set(e, ERR_UNAUTHENTICATED, "host and %s must be signed", date_hdr);
+    return ERR_OK;
+}
+
+/* The date header must be a stamp of the credential's day: the signing key is derived from it. */
+static err_code check_day(const struct oscsig_auth *a, const char *stamp, struct err *e) {
+    if (!stamp || strlen(stamp) != OSCSIG_STAMP_LEN || strncmp(stamp, a->date8, 8) != 0)
+        return err_set(e, ERR_UNAUTHENTICATED, "%s does not match the credential date",
+                       oscsig_date_header(a->scheme));
+    return ERR_OK;
+}
+
 err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const char *path,
                        const char *query, oscsig_header_fn get_header, void *ctx,
                        const void *body, size_t body_len, const char *service,
@@ -400,12 +425,11 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
     struct oscsig_header h[32];
     char names[OSCSIG_SIGNED_HEADERS_MAX + 1];
     size_t n = 0;
-    bool has_host = false, has_date = false;
     const char *date_hdr = oscsig_date_header(a->scheme);
-    const char *stamp = NULL;
+    const char *stamp = NULL; /* set below: check_scope makes sure the date header is listed */
 
-    if (strcmp(a->service, service ? service : oscsig_default_service(a->scheme)) != 0)
-        return err_set(e, ERR_UNAUTHENTICATED, "credential scope names service %s", a->service);
+    if (oscsig_check_scope(a, service, e) != ERR_OK)
+        return ERR_UNAUTHENTICATED;
     memcpy(names, a->signed_headers, sizeof names);
     for (char *save = NULL, *tok = strtok_r(names, ";", &save); tok;
          tok = strtok_r(NULL, ";", &save)) {
@@ -414,20 +438,14 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
         const char *val = get_header(ctx, tok);
         if (!val)
             return err_set(e, ERR_UNAUTHENTICATED, "signed header %s is missing", tok);
-        if (strcmp(tok, "host") == 0)
-            has_host = true;
-        if (strcasecmp(tok, date_hdr) == 0) {
-            has_date = true;
+        if (strcasecmp(tok, date_hdr) == 0)
             stamp = val;
-        }
         h[n].name = tok;
         h[n].value = val;
         n++;
     }
-    if (!has_host || !has_date)
-        return err_set(e, ERR_UNAUTHENTICATED, "host and %s must be signed", date_hdr);
-    if (strlen(stamp) != OSCSIG_STAMP_LEN || strncmp(stamp, a->date8, 8) != 0)
-        return err_set(e, ERR_UNAUTHENTICATED, "%s does not match the credential date", date_hdr);
+    if (check_day(a, stamp, e) != ERR_OK)
+        return ERR_UNAUTHENTICATED;
 
     struct oscsig_request r = {
         .scheme = a->scheme, .method = method, .path = path, .query = query,
@@ -440,5 +458,23 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
         return err_set(e, ERR_UNAUTHENTICATED, "cannot recompute the signature: %s", inner.msg);
     if (!crypto_equal(sig, a->signature, OSCSIG_SIG_HEX_LEN))
         return err_set(e, ERR_UNAUTHENTICATED, "signature does not match");
+    return ERR_OK;
+}
+
+err_code oscsig_check_time(const struct oscsig_auth *a, const char *stamp, mkt_time now, mkt_time window,
+                           struct err *e) {
+    const char *date_hdr = oscsig_date_header(a->scheme);
+    mkt_time t;
+    struct err inner;
+    if (oscsig_parse_stamp(stamp, &t, &inner) != ERR_OK)
+        return err_set(e, ERR_UNAUTHENTICATED, "%s: %s", date_hdr, inner.msg);
+    if (check_day(a, stamp, e) != ERR_OK)
+        return ERR_UNAUTHENTICATED;
+    mkt_time skew = t > now ? t - now : now - t;
+    if (skew > window) {
+        long long s = (long long)(window / CLOCK_SECOND);
+        return err_set(e, ERR_UNAUTHENTICATED, "request time %s is more than %lld %s away from the server time",
+                       stamp, s % 60 ? s : s / 60, s % 60 ? "seconds" : "minutes");
+    }
     return ERR_OK;
 }

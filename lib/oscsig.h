@@ -2,8 +2,9 @@
  * AWS4-HMAC-SHA256 variant the OUTSCALE API also accepts. Pure functions: they build the
  * canonical request, the string to sign, the signing key, the signature and the Authorization
  * header, and parse an Authorization header back into its parts. The cloud client signs through
- * libcurl (CURLOPT_AWS_SIGV4) and uses this module only in tests; the cloud emulator uses it to
- * verify requests (oscsig_parse_authorization + oscsig_verify). Thread-safe, no global state.
+ * libcurl (CURLOPT_AWS_SIGV4) and uses this module only in tests; the cloud emulator verifies
+ * every request with it (oscsig_parse_authorization, oscsig_check_scope, oscsig_verify,
+ * oscsig_check_time). Thread-safe, no global state.
  *
  *   scheme  algorithm          date header  key prefix  default service  terminator
  *   OSC4    OSC4-HMAC-SHA256   X-Osc-Date   "OSC4"+SK   api              osc4_request
@@ -97,17 +98,30 @@ struct oscsig_auth {
  * success. */
 err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, struct err *e) MKT_MUST_USE;
 
+/* What a verifier requires of a parsed header before it looks at the request or the key: the
+ * credential scope names `service` (NULL = the scheme's default) and SignedHeaders lists `host`
+ * and the scheme's date header. oscsig_verify applies it too; call it first when a malformed
+ * header must be told apart from a wrong signature (a server that locks keys after bad
+ * signatures counts only the latter). ERR_UNAUTHENTICATED with the reason. */
+err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) MKT_MUST_USE;
+
 /* Looks a request header up by name (case-insensitive); returns a borrowed value or NULL. */
 typedef const char *(*oscsig_header_fn)(void *ctx, const char *name);
 
 /* Recomputes the signature of a received request from the headers named in a->signed_headers
- * and compares it (constant time) with a->signature. Requires `host` and the scheme's date
- * header to be signed, the date header's day to match the credential's, and a->service to be
- * `service` (NULL = the scheme's default). Does not check the time skew: compare
- * oscsig_parse_stamp(date header) with your own clock. ERR_UNAUTHENTICATED on any mismatch. */
+ * (in canonical order; headers not listed are ignored) and compares it (constant time) with
+ * a->signature. Checks oscsig_check_scope(a, service) and that the date header's day matches
+ * the credential's. Does not check the time skew: see oscsig_check_time. ERR_UNAUTHENTICATED on
+ * any mismatch. */
 err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const char *path,
                        const char *query, oscsig_header_fn get_header, void *ctx,
                        const void *body, size_t body_len, const char *service,
                        const char *secret_key, struct err *e) MKT_MUST_USE;
+
+/* Checks a received date header value (`stamp`, NULL when the header is absent): the
+ * YYYYMMDDTHHMMSSZ form, the credential's day, and at most `window` away from `now` in either
+ * direction (exactly `window` passes). ERR_UNAUTHENTICATED with the reason. */
+err_code oscsig_check_time(const struct oscsig_auth *a, const char *stamp, mkt_time now, mkt_time window,
+                           struct err *e) MKT_MUST_USE;
 
 #endif

@@ -1,6 +1,8 @@
-/* Unit tests for lib/oscsig: the published OSC4 test vector, Authorization parsing, verification
- * round trips, and a cross-check against what libcurl's CURLOPT_AWS_SIGV4 really sends (a tiny
- * server thread on a loopback socket captures curl's request, which is then verified here). */
+/* Unit tests for lib/oscsig (which the cloud emulator verifies with): the published OSC4 test
+ * vector, Authorization parsing, the scope and date-window checks, verification round trips,
+ * requests captured from the curl 7.88 command line, and a cross-check against what libcurl's
+ * CURLOPT_AWS_SIGV4 really sends (a tiny server thread on a loopback socket captures curl's
+ * request, which is then verified here). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -87,6 +89,13 @@ Test(oscsig, authorization_header) {
     cr_assert_str_eq(a.signed_headers, "content-type;host;x-osc-date");
     cr_assert_str_eq(a.signature, "3f779727702e57c0933ceec3f88e9af2496489a0eb7c8e654c99a570377a0278");
     free(auth);
+    /* an upper-case hex signature is the same signature */
+    cr_assert_eq(oscsig_parse_authorization("OSC4-HMAC-SHA256 Credential=" AK "/20261121/eu-west-2/api/osc4_request,"
+                                            "SignedHeaders=content-type;host;x-osc-date,Signature="
+                                            "3F779727702E57C0933CEEC3F88E9AF2496489A0EB7C8E654C99A570377A0278",
+                                            &a, NULL),
+                 ERR_OK);
+    cr_assert_str_eq(a.signature, "3f779727702e57c0933ceec3f88e9af2496489a0eb7c8e654c99a570377a0278");
 }
 
 Test(oscsig, aws4_variant_differs_and_round_trips) {
@@ -188,6 +197,120 @@ Test(oscsig, verify_rejects_tampering) {
     struct fake_headers missing = {vector_headers, 2}; /* no date header */
     cr_expect_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &missing, "{}", 2, NULL, SK, &e),
                  ERR_UNAUTHENTICATED, "date missing");
+    struct fake_headers no_type = {vector_headers + 1, 2};
+    cr_expect_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &no_type, "{}", 2, NULL, SK, &e),
+                 ERR_UNAUTHENTICATED, "content-type missing");
+    cr_expect(strstr(e.msg, "content-type") != NULL, "%s", e.msg);
+    struct oscsig_auth other_region = a; /* the region in the scope is part of the key */
+    snprintf(other_region.region, sizeof other_region.region, "cloudgouv-eu-west-1");
+    cr_expect_eq(oscsig_verify(&other_region, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{}", 2, NULL, SK, &e),
+                 ERR_UNAUTHENTICATED, "region");
+}
+
+Test(oscsig, verify_uses_exactly_the_listed_headers) {
+    /* a client that signs fewer headers than libcurl (no content-type) verifies with what it lists */
+    struct oscsig_request r = vector_request();
+    r.headers = vector_headers + 1;
+    r.n_headers = 2;
+    char *auth = NULL;
+    struct oscsig_auth a;
+    cr_assert_eq(oscsig_authorization(&r, AK, SK, &auth, NULL), ERR_OK);
+    cr_assert_eq(oscsig_parse_authorization(auth, &a, NULL), ERR_OK);
+    cr_assert_str_eq(a.signed_headers, "host;x-osc-date");
+    struct fake_headers f = {vector_headers, 3};
+    struct err e;
+    cr_assert_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{}", 2, NULL, SK, &e), ERR_OK,
+                 "%s", e.msg);
+    free(auth);
+}
+
+/* Captured from `curl --aws-sigv4 osc:osc:eu-west-2:api` and `--aws-sigv4 aws:amz:eu-west-2:oapi`
+ * (curl 7.88.1, -H 'Content-Type: application/json', body {}), headers as received: those curl
+ * does not sign (User-Agent, Accept, Content-Length) are ignored. */
+Test(oscsig, curl_captured_requests_verify) {
+    static const struct oscsig_header osc4_h[] = {
+        {"Host", "127.0.0.1:18777"}, {"X-Osc-Date", "20261121T225631Z"}, {"User-Agent", "curl/7.88.1"},
+        {"Accept", "*/*"},           {"Content-Type", "application/json"}, {"Content-Length", "2"},
+    };
+    static const struct oscsig_header aws4_h[] = {
+        {"Host", "127.0.0.1:18777"}, {"X-Amz-Date", "20261121T225632Z"}, {"Content-Type", "application/json"}};
+    static const struct {
+        enum oscsig_scheme scheme;
+        const char *path, *authorization;
+        struct fake_headers f;
+    } cases[] = {
+        {OSCSIG_OSC4, "/api/v1/ReadVms",
+         "OSC4-HMAC-SHA256 Credential=" AK "/20261121/eu-west-2/api/osc4_request, "
+         "SignedHeaders=content-type;host;x-osc-date, "
+         "Signature=784e9b91d42b57c6e28b1063999439ab5e50ded7a6f548c1b6eb4822a2180b40",
+         {osc4_h, 6}},
+        {OSCSIG_AWS4, "/api/latest/ReadVms",
+         "AWS4-HMAC-SHA256 Credential=" AK "/20261121/eu-west-2/oapi/aws4_request, "
+         "SignedHeaders=content-type;host;x-amz-date, "
+         "Signature=69b129d5f32b79b7e344c2be39cd723a77e6b2a0367aeae4e69320b811a33f96",
+         {aws4_h, 3}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct oscsig_auth a;
+        struct err e;
+        cr_assert_eq(oscsig_parse_authorization(cases[i].authorization, &a, &e), ERR_OK, "case %zu: %s", i, e.msg);
+        cr_assert_eq(a.scheme, cases[i].scheme, "case %zu", i);
+        struct fake_headers f = cases[i].f;
+        cr_assert_eq(oscsig_verify(&a, "POST", cases[i].path, NULL, fake_get, &f, "{}", 2, NULL, SK, &e), ERR_OK,
+                     "case %zu: %s", i, e.msg);
+    }
+}
+
+Test(oscsig, check_scope) {
+    struct oscsig_auth osc4 = vector_auth(), aws4 = osc4;
+    aws4.scheme = OSCSIG_AWS4;
+    snprintf(aws4.service, sizeof aws4.service, "oapi");
+    snprintf(aws4.signed_headers, sizeof aws4.signed_headers, "content-type;host;x-amz-date");
+    struct err e;
+    cr_expect_eq(oscsig_check_scope(&osc4, NULL, &e), ERR_OK, "%s", e.msg);
+    cr_expect_eq(oscsig_check_scope(&osc4, "api", &e), ERR_OK, "%s", e.msg);
+    cr_expect_eq(oscsig_check_scope(&aws4, NULL, &e), ERR_OK, "%s", e.msg);
+    cr_expect_eq(oscsig_check_scope(&osc4, "oapi", &e), ERR_UNAUTHENTICATED);
+    cr_expect(strstr(e.msg, "service api") != NULL, "%s", e.msg);
+    struct oscsig_auth wrong = osc4;
+    snprintf(wrong.service, sizeof wrong.service, "oapi");
+    cr_expect_eq(oscsig_check_scope(&wrong, NULL, &e), ERR_UNAUTHENTICATED, "OSC4 defaults to service api");
+    static const char *const unsigned_lists[] = {"content-type;x-osc-date", "content-type;host",
+                                                 "host;x-amz-date", "hostname;x-osc-date"};
+    for (size_t i = 0; i < sizeof unsigned_lists / sizeof unsigned_lists[0]; i++) {
+        wrong = osc4;
+        snprintf(wrong.signed_headers, sizeof wrong.signed_headers, "%s", unsigned_lists[i]);
+        cr_expect_eq(oscsig_check_scope(&wrong, NULL, &e), ERR_UNAUTHENTICATED, "%s", unsigned_lists[i]);
+        cr_expect(strstr(e.msg, "host and X-Osc-Date must be signed") != NULL, "%s", e.msg);
+    }
+}
+
+static mkt_time at(const char *iso) {
+    mkt_time t;
+    cr_assert_eq(clock_parse(iso, &t), 0, "%s", iso);
+    return t;
+}
+
+Test(oscsig, check_time) {
+    struct oscsig_auth a = vector_auth(); /* credential day 20261121, X-Osc-Date */
+    const char *stamp = "20261121T222057Z";
+    const mkt_time w = 5 * CLOCK_MINUTE;
+    struct err e;
+    cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:25:57Z"), w, &e), ERR_OK, "exactly 5 min late");
+    cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:25:58Z"), w, &e), ERR_UNAUTHENTICATED, "stale");
+    cr_expect(strstr(e.msg, "more than 5 minutes") != NULL, "%s", e.msg);
+    cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:15:57Z"), w, &e), ERR_OK, "exactly 5 min early");
+    cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:15:56Z"), w, &e), ERR_UNAUTHENTICATED, "future");
+    cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:22:28Z"), 90 * CLOCK_SECOND, &e),
+                 ERR_UNAUTHENTICATED);
+    cr_expect(strstr(e.msg, "more than 90 seconds") != NULL, "%s", e.msg);
+    mkt_time now = at("2026-11-21T22:20:57Z");
+    cr_expect_eq(oscsig_check_time(&a, "2026-11-21T22:20:57Z", now, w, &e), ERR_UNAUTHENTICATED, "format");
+    cr_expect(strstr(e.msg, "X-Osc-Date") != NULL, "%s", e.msg);
+    cr_expect_eq(oscsig_check_time(&a, NULL, now, w, &e), ERR_UNAUTHENTICATED, "absent");
+    snprintf(a.date8, sizeof a.date8, "20261120");
+    cr_expect_eq(oscsig_check_time(&a, stamp, now, w, &e), ERR_UNAUTHENTICATED, "another day");
+    cr_expect(strstr(e.msg, "credential date") != NULL, "%s", e.msg);
 }
 
 Test(oscsig, verify_requires_host_and_date_signed) {

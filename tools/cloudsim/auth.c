@@ -1,8 +1,10 @@
-/* Authentication and authorization of API calls. A key is looked up by the access key in the
- * credential scope; inactive or expired keys, unknown Regions and Regions the account does not
- * have fail like bad signatures do (code 1) but only signature mismatches count towards the
- * lock: after AUTH_MAX_FAILURES in a row the key is refused (code 13) for a minute, doubling on
- * each new lock up to ten minutes; a good call resets both counters. */
+/* Authentication and authorization of API calls. The signature itself is lib/oscsig's business;
+ * this file decides what the emulator does around it. A key is looked up by the access key in
+ * the credential scope; malformed headers, inactive or expired keys, stale dates, unknown
+ * Regions and Regions the account does not have fail like bad signatures do (code 1) but only
+ * signature mismatches count towards the lock: after AUTH_MAX_FAILURES in a row the key is
+ * refused (code 13) for a minute, doubling on each new lock up to ten minutes; a good call resets
+ * both counters. */
 #include "auth.h"
 
 #include <stdio.h>
@@ -10,12 +12,13 @@
 
 #include "policies.h"
 
-err_code auth_authenticate(struct state *st, const char *authorization, const struct sigv4_request *r, mkt_time now,
+err_code auth_authenticate(struct state *st, const char *authorization, const struct auth_request *r, mkt_time now,
                            mkt_time real, enum auth_window window, struct auth_caller *out, enum api_error *error,
                            struct err *e) {
-    struct sigv4_auth a;
+    struct oscsig_auth a;
     *error = API_E_AUTH_FAILED;
-    if (sigv4_parse(authorization, &a, e) != ERR_OK)
+    /* a malformed header is refused before the key is known: it does not count towards the lock */
+    if (oscsig_parse_authorization(authorization, &a, e) != ERR_OK || oscsig_check_scope(&a, NULL, e) != ERR_OK)
         return ERR_UNAUTHENTICATED;
     struct state_key *k = state_key_find(st, a.access_key);
     if (!k)
@@ -29,7 +32,8 @@ err_code auth_authenticate(struct state *st, const char *authorization, const st
         return err_set(e, ERR_UNAUTHENTICATED, "access key %s is not active", k->id);
     if (k->expires && k->expires <= now)
         return err_set(e, ERR_UNAUTHENTICATED, "access key %s has expired", k->id);
-    if (!sigv4_matches(&a, k->secret, r)) {
+    if (oscsig_verify(&a, r->method, r->path, r->query, r->header, r->header_ctx, r->body, r->body_len, NULL,
+                      k->secret, e) != ERR_OK) {
         if (++k->failures >= AUTH_MAX_FAILURES) {
             mkt_time lock = AUTH_LOCK_FIRST;
             for (int i = 0; i < k->locks && lock < AUTH_LOCK_MAX; i++)
@@ -40,12 +44,12 @@ err_code auth_authenticate(struct state *st, const char *authorization, const st
             k->failures = 0;
             k->locked_until = now + lock;
         }
-        return err_set(e, ERR_UNAUTHENTICATED, "signature does not match");
+        return ERR_UNAUTHENTICATED;
     }
-    const char *stamp = r->header(r->header_ctx, sigv4_date_header(a.scheme));
-    bool fresh = window != AUTH_WINDOW_REAL && sigv4_check_time(&a, stamp, now, e) == ERR_OK;
+    const char *stamp = r->header(r->header_ctx, oscsig_date_header(a.scheme));
+    bool fresh = window != AUTH_WINDOW_REAL && oscsig_check_time(&a, stamp, now, AUTH_SIG_WINDOW, e) == ERR_OK;
     if (!fresh && window != AUTH_WINDOW_SIM)
-        fresh = sigv4_check_time(&a, stamp, real, e) == ERR_OK;
+        fresh = oscsig_check_time(&a, stamp, real, AUTH_SIG_WINDOW, e) == ERR_OK;
     if (!fresh)
         return ERR_UNAUTHENTICATED;
     const struct state_account *acc = state_account_find(st, k->account_id);

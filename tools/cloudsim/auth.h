@@ -1,14 +1,17 @@
-/* Who is calling: checks a request's signature against the state's access keys (root keys of
- * the accounts and ACTIVE EIM keys), applies the 5-minute window and the brute-force lock, and
- * resolves the Region from the credential scope; then decides whether an EIM user's policies
- * allow the operation. Runs under the server's state mutex (it updates the keys' failure
- * counters). */
+/* Who is calling: maps a request's access key to a key of the state (root keys of the accounts
+ * and ACTIVE EIM keys), has lib/oscsig verify the signature, applies the 5-minute window and the
+ * brute-force lock, and resolves the Region from the credential scope; then decides whether an
+ * EIM user's policies allow the operation. Runs under the server's state mutex (it updates the
+ * keys' failure counters). */
 #ifndef CLOUDSIM_AUTH_H
 #define CLOUDSIM_AUTH_H
 
 #include "api.h"
-#include "sigv4.h"
+#include "oscsig.h"
 #include "state.h"
+
+/* How far the date header may be from the clock, either way. */
+#define AUTH_SIG_WINDOW (5 * CLOCK_MINUTE)
 
 /* Consecutive bad signatures that lock a key, and the lock's first and longest duration. */
 #define AUTH_MAX_FAILURES 4
@@ -18,6 +21,17 @@
 /* Which clock the 5-minute window is checked against: the emulator's (shifted) clock, the real
  * wall clock (for clients that sign with real time while tests shift the emulator), or either. */
 enum auth_window { AUTH_WINDOW_SIM, AUTH_WINDOW_REAL, AUTH_WINDOW_EITHER };
+
+/* The parts of a received request the signature covers; all borrowed for the call. */
+struct auth_request {
+    const char *method; /* "POST" */
+    const char *path;   /* as sent, "/api/v1/ReadVms" */
+    const char *query;  /* canonical query string, NULL = "" */
+    oscsig_header_fn header;
+    void *header_ctx;
+    const char *body;
+    size_t body_len;
+};
 
 struct auth_caller {
     const struct state_account *account; /* borrowed from the state */
@@ -29,7 +43,7 @@ struct auth_caller {
 /* Authenticates the request at emulator time `now` (`real` is the unshifted wall clock). On
  * failure returns ERR_UNAUTHENTICATED and sets *error to API_E_AUTH_FAILED or API_E_LOCKED with
  * the reason in e. */
-err_code auth_authenticate(struct state *st, const char *authorization, const struct sigv4_request *r, mkt_time now,
+err_code auth_authenticate(struct state *st, const char *authorization, const struct auth_request *r, mkt_time now,
                            mkt_time real, enum auth_window window, struct auth_caller *out, enum api_error *error,
                            struct err *e) MKT_MUST_USE;
 

@@ -106,7 +106,7 @@ static int dispatch_locked(struct server *s, const struct api_op *op, const stru
     struct api_ctx c = {.st = s->st, .now = clock_now()};
     state_tick(s->st, c.now);
     if (op->needs_auth) {
-        struct sigv4_request sr = {
+        struct auth_request sr = {
             .method = call->method,
             .path = call->path,
             .query = "",

@@ -11,7 +11,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "err.h"
-#include "sigv4.h"
+#include "oscsig.h"
 #include "state.h"
 
 struct server_config {
@@ -41,7 +41,7 @@ struct server_call {
     const char *body;
     size_t body_len;
     const char *client_addr;
-    sigv4_header_fn header;
+    oscsig_header_fn header;
     void *header_ctx;
 };
 

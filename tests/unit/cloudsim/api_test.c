@@ -96,10 +96,10 @@ Test(api, validation_codes) {
 Test(api, anonymous_operations_and_missing_signatures) {
     struct server *s = sim_new(NULL, 0);
     json_t *out = NULL;
-    cr_assert_eq(sim_call_at(s, NULL, SIGV4_OSC4, clock_now(), "ReadProductTypes", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, NULL, OSCSIG_OSC4, clock_now(), "ReadProductTypes", "{}", &out), 200);
     cr_assert_str_eq(str_at(json_array_get(json_object_get(out, "ProductTypes"), 0), "ProductTypeId"), "0001");
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, NULL, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 401);
+    cr_assert_eq(sim_call_at(s, NULL, OSCSIG_OSC4, clock_now(), "ReadVms", "{}", &out), 401);
     cr_assert_str_eq(sim_code(out), "1");
     cr_assert_str_eq(str_at(json_array_get(json_object_get(out, "Errors"), 0), "Type"), "AccessDenied");
     json_decref(out);
@@ -111,7 +111,7 @@ Test(api, anonymous_operations_and_missing_signatures) {
 Test(api, aws4_signatures_are_accepted) {
     struct server *s = sim_new(NULL, 0);
     json_t *out = NULL;
-    cr_assert_eq(sim_call_at(s, &SIM_B, SIGV4_AWS4, clock_now(), "ReadAccounts", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, &SIM_B, OSCSIG_AWS4, clock_now(), "ReadAccounts", "{}", &out), 200);
     cr_assert_str_eq(str_at(json_array_get(json_object_get(out, "Accounts"), 0), "AccountId"), SIM_B_ID);
     json_decref(out);
     server_free(s);
@@ -121,22 +121,22 @@ Test(api, signature_window_follows_the_emulator_clock) {
     struct server *s = sim_new(NULL, 0);
     json_t *out = NULL;
     mkt_time now = clock_now();
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, now - 6 * CLOCK_MINUTE, "ReadVms", "{}", &out), 401);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now - 6 * CLOCK_MINUTE, "ReadVms", "{}", &out), 401);
     cr_assert_str_eq(sim_code(out), "1");
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, now + 6 * CLOCK_MINUTE, "ReadVms", "{}", &out), 401);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now + 6 * CLOCK_MINUTE, "ReadVms", "{}", &out), 401);
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, now - 4 * CLOCK_MINUTE, "ReadVms", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now - 4 * CLOCK_MINUTE, "ReadVms", "{}", &out), 200);
     json_decref(out);
     /* shift the emulator an hour ahead: a real-time signature is now stale, a shifted one is fine */
     clock_set_offset(CLOCK_HOUR);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, now, "ReadVms", "{}", &out), 401);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now, "ReadVms", "{}", &out), 401);
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, clock_now(), "ReadVms", "{}", &out), 200);
     json_decref(out);
     /* stale dates do not count towards the lock */
     for (int i = 0; i < 6; i++) {
-        cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, now, "ReadVms", "{}", &out), 401);
+        cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now, "ReadVms", "{}", &out), 401);
         json_decref(out);
     }
     STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
@@ -150,6 +150,22 @@ Test(api, four_bad_signatures_lock_the_key_for_a_minute) {
     for (int i = 0; i < 3; i++)
         STATUS(s, &bad, "ReadVms", "{}", 401, "1");
     STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL); /* a good call resets the count */
+    /* malformed headers naming the key (wrong service, host unsigned) are refused without counting */
+#define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
+    static const char *const malformed[] = {
+        "OSC4-HMAC-SHA256 Credential=AAAAAAAAAAAAAAAAAAA1/20261121/eu-west-2/oapi/osc4_request, "
+        "SignedHeaders=content-type;host;x-osc-date, Signature=" ZEROS,
+        "OSC4-HMAC-SHA256 Credential=AAAAAAAAAAAAAAAAAAA1/20261121/eu-west-2/api/osc4_request, "
+        "SignedHeaders=content-type;x-osc-date, Signature=" ZEROS,
+    };
+#undef ZEROS
+    for (int i = 0; i < 4; i++) {
+        json_t *out = NULL;
+        cr_assert_eq(sim_call_with(s, malformed[i % 2], "ReadVms", "{}", &out), 401);
+        cr_assert_str_eq(sim_code(out), "1");
+        json_decref(out);
+    }
+    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
     for (int i = 0; i < 4; i++)
         STATUS(s, &bad, "ReadVms", "{}", 401, "1");
     STATUS(s, &SIM_A, "ReadVms", "{}", 401, "13"); /* locked, even with the right secret */
@@ -550,16 +566,16 @@ Test(api, signature_window_clock_can_be_real_or_either) {
     mkt_time real = clock_now();
     clock_set_offset(3 * CLOCK_HOUR);
     s->sig_window = AUTH_WINDOW_REAL;
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real, "ReadVms", "{}", &out), 200, "real-time signature");
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, real, "ReadVms", "{}", &out), 200, "real-time signature");
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 401);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, clock_now(), "ReadVms", "{}", &out), 401);
     json_decref(out);
     s->sig_window = AUTH_WINDOW_EITHER;
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real, "ReadVms", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, real, "ReadVms", "{}", &out), 200);
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, clock_now(), "ReadVms", "{}", &out), 200);
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, clock_now(), "ReadVms", "{}", &out), 200);
     json_decref(out);
-    cr_assert_eq(sim_call_at(s, &SIM_A, SIGV4_OSC4, real - CLOCK_HOUR, "ReadVms", "{}", &out), 401, "stale for both");
+    cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, real - CLOCK_HOUR, "ReadVms", "{}", &out), 401, "stale for both");
     json_decref(out);
     server_free(s);
 }

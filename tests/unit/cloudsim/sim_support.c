@@ -3,6 +3,7 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -49,43 +50,47 @@ static const char *lookup(void *ctx, const char *name) {
     return NULL;
 }
 
-int sim_call_at(struct server *s, const struct sim_key *k, enum sigv4_scheme scheme, mkt_time when, const char *op,
-                const char *body, json_t **out) {
-    char path[128], stamp[32], iso[40], auth[512];
+/* POST /api/v1/<op> with Host, Content-Type, the scheme's date header at `when` and, unless
+ * NULL, the given Authorization (or, when `k` is set, one signed with k as libcurl signs). */
+static int call(struct server *s, const struct sim_key *k, const char *authorization, enum oscsig_scheme scheme,
+                mkt_time when, const char *op, const char *body, json_t **out) {
+    char path[128], stamp[OSCSIG_STAMP_LEN + 1];
+    char *signed_auth = NULL;
     snprintf(path, sizeof path, "/api/v1/%s", op);
-    clock_format(when, iso, sizeof iso); /* 2026-11-21T22:20:57.123456Z */
-    snprintf(stamp, sizeof stamp, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17);
-    const char *date_header = scheme == SIGV4_OSC4 ? "X-Osc-Date" : "X-Amz-Date";
-    struct headers h = {{"Host", "Content-Type", date_header, "Authorization"},
-                        {"127.0.0.1:18777", "application/json", stamp, NULL}};
+    oscsig_format_stamp(when, stamp);
+    struct headers h = {{"Host", "Content-Type", oscsig_date_header(scheme), "Authorization"},
+                        {"127.0.0.1:18777", "application/json", stamp, authorization}};
     if (k) {
-        struct sigv4_auth a = {.scheme = scheme};
-        snprintf(a.access_key, sizeof a.access_key, "%s", k->ak);
-        snprintf(a.date, sizeof a.date, "%.8s", stamp);
-        snprintf(a.region, sizeof a.region, "%s", k->region);
-        snprintf(a.service, sizeof a.service, "%s", scheme == SIGV4_OSC4 ? "api" : "oapi");
-        snprintf(a.terminator, sizeof a.terminator, "%s", scheme == SIGV4_OSC4 ? "osc4_request" : "aws4_request");
-        snprintf(a.signed_headers, sizeof a.signed_headers, "content-type;host;%s",
-                 scheme == SIGV4_OSC4 ? "x-osc-date" : "x-amz-date");
-        struct sigv4_request r = {.method = "POST", .path = path, .query = "", .header = lookup, .header_ctx = &h,
-                                  .body = body, .body_len = strlen(body)};
-        char sig[65];
+        /* what libcurl signs: content-type, host and the date header */
+        const struct oscsig_header signed_h[] = {{h.names[0], h.values[0]}, {h.names[1], h.values[1]},
+                                                 {h.names[2], h.values[2]}};
+        struct oscsig_request r = {.scheme = scheme, .method = "POST", .path = path, .headers = signed_h,
+                                   .n_headers = 3, .body = body, .body_len = strlen(body), .stamp = stamp,
+                                   .region = k->region};
         struct err e;
-        cr_assert_eq(sigv4_expected(&a, k->sk, &r, sig, &e), ERR_OK, "%s", e.msg);
-        snprintf(auth, sizeof auth, "%s Credential=%s/%s/%s/%s/%s, SignedHeaders=%s, Signature=%s",
-                 scheme == SIGV4_OSC4 ? "OSC4-HMAC-SHA256" : "AWS4-HMAC-SHA256", a.access_key, a.date, a.region,
-                 a.service, a.terminator, a.signed_headers, sig);
-        h.values[3] = auth;
-    } else {
-        h.names[3] = NULL;
+        cr_assert_eq(oscsig_authorization(&r, k->ak, k->sk, &signed_auth, &e), ERR_OK, "%s", e.msg);
+        h.values[3] = signed_auth;
     }
-    struct server_call call = {.method = "POST", .path = path, .body = body, .body_len = strlen(body),
-                               .client_addr = "127.0.0.1", .header = lookup, .header_ctx = &h};
-    return server_call(s, &call, out);
+    if (!h.values[3])
+        h.names[3] = NULL;
+    struct server_call c = {.method = "POST", .path = path, .body = body, .body_len = strlen(body),
+                            .client_addr = "127.0.0.1", .header = lookup, .header_ctx = &h};
+    int status = server_call(s, &c, out);
+    free(signed_auth);
+    return status;
+}
+
+int sim_call_at(struct server *s, const struct sim_key *k, enum oscsig_scheme scheme, mkt_time when, const char *op,
+                const char *body, json_t **out) {
+    return call(s, k, NULL, scheme, when, op, body, out);
+}
+
+int sim_call_with(struct server *s, const char *authorization, const char *op, const char *body, json_t **out) {
+    return call(s, NULL, authorization, OSCSIG_OSC4, clock_now(), op, body, out);
 }
 
 int sim_call(struct server *s, const struct sim_key *k, const char *op, const char *body, json_t **out) {
-    return sim_call_at(s, k, SIGV4_OSC4, clock_now(), op, body, out);
+    return sim_call_at(s, k, OSCSIG_OSC4, clock_now(), op, body, out);
 }
 
 int sim_raw(struct server *s, const char *method, const char *path, const char *client, const char *body,

@@ -6,7 +6,7 @@
 #include <jansson.h>
 
 #include "../../../tools/cloudsim/server.h"
-#include "../../../tools/cloudsim/sigv4.h"
+#include "oscsig.h"
 
 struct sim_key {
     const char *ak, *sk, *region;
@@ -24,8 +24,10 @@ struct server *sim_new(const char *state_path, int copy_delay_ms);
 /* Signed (OSC4, now) call; body is JSON text. Returns the status, *out owned by the caller. */
 int sim_call(struct server *s, const struct sim_key *k, const char *op, const char *body, json_t **out);
 /* The same, signed at `when` with `scheme`; k NULL sends no Authorization header. */
-int sim_call_at(struct server *s, const struct sim_key *k, enum sigv4_scheme scheme, mkt_time when, const char *op,
+int sim_call_at(struct server *s, const struct sim_key *k, enum oscsig_scheme scheme, mkt_time when, const char *op,
                 const char *body, json_t **out);
+/* An OSC4-dated call (now) carrying `authorization` as given: for malformed headers. */
+int sim_call_with(struct server *s, const char *authorization, const char *op, const char *body, json_t **out);
 /* A raw request (any method and path, no signature). */
 int sim_raw(struct server *s, const char *method, const char *path, const char *client, const char *body,
             json_t **out);
