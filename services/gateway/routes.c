@@ -238,7 +238,8 @@ err_code gateway_check_param(const char *name, const char *value, struct err *e)
 
 void gateway_fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
                   const struct err *e) {
-    if (gateway_http_status(code) >= 500)
+    /* The platform's failures are worth a line; 501 is an answer, not a failure. */
+    if (gateway_http_status(code) >= 500 && code != ERR_UNSUPPORTED)
         log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
     int after = e->retry_after_s;
     if (code == ERR_THROTTLED && after <= 0)

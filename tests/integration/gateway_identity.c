@@ -142,7 +142,7 @@ static void start_identity(struct it *t, const char *const *extra) {
     snprintf(env[i++], 400, "MKT_VAULT_KEY=%s", b64);
     snprintf(env[i++], 400, "OSC_ENDPOINT_API=%s", th_env("MKT_TEST_CLOUD_URL"));
     snprintf(env[i++], 400, "MKT_ARGON2_OPS=1");
-    snprintf(env[i++], 400, "MKT_ARGON2_MEM_KIB=1024");
+    snprintf(env[i++], 400, "MKT_ARGON2_MEM_KIB=256");
     snprintf(env[i++], 400, "MKT_OPERATOR_EMAIL=%s", t->op_email);
     snprintf(env[i++], 400, "MKT_OPERATOR_PASSWORD=%s", t->op_password);
     snprintf(env[i++], 400, "MKT_DRAIN_MS=5000");
@@ -206,13 +206,20 @@ static void it_start(struct it *t, const char *const *identity_env) {
     memset(t, 0, sizeof *t);
     th_unique("g", t->run, sizeof t->run);
     snprintf(t->op_email, sizeof t->op_email, "operator-%s@example.com", t->run);
-    snprintf(t->op_password, sizeof t->op_password, "0perator!%s", t->run);
+    snprintf(t->op_password, sizeof t->op_password, "0perator!Pw-%s", t->run);
     start_identity(t, identity_env);
     start_notifier(t);
     t->gateway = start_gateway(t, t->url, "0", "100");
     struct ready_arg a = {t->url, "identity"}, b = {t->url, "notifier"};
-    cr_assert(th_eventually(service_up, &a, 60000), "identity not up within 60 s");
-    cr_assert(th_eventually(service_up, &b, 60000), "notifier not up within 60 s");
+    if (!th_eventually(service_up, &a, 60000) || !th_eventually(service_up, &b, 30000)) {
+        th_dump_log(&t->identity);
+        th_dump_log(&t->notifier);
+        th_dump_log(&t->gateway);
+        th_kill9(&t->gateway);
+        th_kill9(&t->notifier);
+        th_kill9(&t->identity);
+        cr_assert_fail("identity or notifier not up (logs above)");
+    }
 }
 
 static void it_stop(struct it *t) {
@@ -591,6 +598,11 @@ static void prep_detach(struct world *w, enum who a, char *path, size_t pn, char
     snprintf(path, pn, "/v1/organization/outscale-accounts/%s", w->buyer_attached_id);
 }
 
+static void prep_get_org(struct world *w, enum who a, char *path, size_t pn, char *body, size_t bn) {
+    (void)a, (void)body, (void)bn;
+    snprintf(path, pn, "/v1/operator/organizations/%s", w->other_org_id);
+}
+
 static void prep_validate(struct world *w, enum who a, char *path, size_t pn, char *body, size_t bn) {
     (void)a, (void)body, (void)bn;
     snprintf(path, pn, "/v1/operator/organizations/%s/validate", w->other_org_id);
@@ -640,6 +652,7 @@ static const struct row {
     {"POST", "/v1/organization/outscale-accounts", NULL, prep_attach, {401, 403, 403, 201, 201, 403, 201}},
     {"DELETE", "(outscale account)", NULL, prep_detach, {401, 403, 403, 404, 404, 403, 204}},
     {"GET", "/v1/operator/organizations?status=pending&limit=200", NULL, NULL, {401, 403, 403, 403, 403, 200, 403}},
+    {"GET", "(organization)", NULL, prep_get_org, {401, 403, 403, 403, 403, 200, 403}},
     {"POST", "(validate)", NULL, prep_validate, {401, 403, 403, 403, 403, 200, 403}},
     {"PUT", "(ugap)", NULL, prep_ugap, {401, 403, 403, 403, 403, 200, 403}},
     {"GET", "/v1/operator/mails?limit=20", NULL, NULL, {401, 403, 403, 403, 403, 200, 403}},
