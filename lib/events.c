@@ -221,17 +221,27 @@ static void msg_run(struct worker *w, void *arg) {
     }
     if (ev)
         mkt__event__free_unpacked(ev, NULL);
+    natsMsg_Destroy(msg);
     pthread_mutex_lock(&c->mu);
     c->in_flight--;
-    pthread_cond_signal(&c->done);
+    pthread_cond_broadcast(&c->done);
     pthread_mutex_unlock(&c->mu);
 }
 
+/* Fetches while fewer than one batch is in flight, so the pool never idles between batches;
+ * each job owns its message (acks and destroys it). On stop, waits for the jobs in hand. */
 static void *consumer_run(void *arg) {
     struct consumer *c = arg;
     while (!atomic_load(&c->stop)) {
+        pthread_mutex_lock(&c->mu);
+        while (c->in_flight >= c->spec.batch && !atomic_load(&c->stop))
+            pthread_cond_wait(&c->done, &c->mu);
+        int room = c->spec.batch - c->in_flight;
+        pthread_mutex_unlock(&c->mu);
+        if (atomic_load(&c->stop))
+            break;
         natsMsgList list = {0};
-        natsStatus s = natsSubscription_Fetch(&list, c->sub, c->spec.batch, 500, NULL);
+        natsStatus s = natsSubscription_Fetch(&list, c->sub, room, 500, NULL);
         if (s == NATS_TIMEOUT)
             continue;
         if (s != NATS_OK) {
@@ -240,9 +250,6 @@ static void *consumer_run(void *arg) {
             nats_Sleep(200);
             continue;
         }
-        pthread_mutex_lock(&c->mu);
-        c->in_flight = 0;
-        pthread_mutex_unlock(&c->mu);
         for (int i = 0; i < list.Count; i++) {
             struct msg_job *job = malloc(sizeof *job);
             if (!job)
@@ -252,19 +259,21 @@ static void *consumer_run(void *arg) {
             pthread_mutex_lock(&c->mu);
             c->in_flight++;
             pthread_mutex_unlock(&c->mu);
-            if (!pool_submit(c->pool, msg_run, job)) {
+            if (pool_submit(c->pool, msg_run, job)) {
+                list.Msgs[i] = NULL; /* the job owns it now */
+            } else {
                 free(job);
                 pthread_mutex_lock(&c->mu);
                 c->in_flight--;
                 pthread_mutex_unlock(&c->mu);
             }
         }
-        pthread_mutex_lock(&c->mu);
-        while (c->in_flight > 0)
-            pthread_cond_wait(&c->done, &c->mu);
-        pthread_mutex_unlock(&c->mu);
-        natsMsgList_Destroy(&list);
+        natsMsgList_Destroy(&list); /* frees what no job took */
     }
+    pthread_mutex_lock(&c->mu);
+    while (c->in_flight > 0)
+        pthread_cond_wait(&c->done, &c->mu);
+    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
@@ -317,6 +326,9 @@ void consumer_free(struct consumer *c) {
     if (!c)
         return;
     atomic_store(&c->stop, true);
+    pthread_mutex_lock(&c->mu);
+    pthread_cond_broadcast(&c->done); /* wake a fetch loop waiting for room */
+    pthread_mutex_unlock(&c->mu);
     pthread_join(c->thread, NULL);
     natsSubscription_Destroy(c->sub); /* keeps the durable consumer on the server */
     pthread_mutex_destroy(&c->mu);

@@ -18,7 +18,7 @@ struct platform {
     struct th_proc procs[N_SERVICES];
     struct th_proc gateway;
     char url[64];
-    char env[N_SERVICES + 1][6][320];
+    char env[N_SERVICES + 1][8][320];
 };
 
 static void start_service(struct platform *p, size_t i) {
@@ -30,7 +30,10 @@ static void start_service(struct platform *p, size_t i) {
     snprintf(env[2], 320, "MKT_SMTP_URL=%s", th_env("MKT_TEST_SMTP_URL"));
     snprintf(env[3], 320, "MKT_TEMPLATES_DIR=%s/services/notifier/templates", th_env("MKT_TEST_ROOT"));
     snprintf(env[4], 320, "MKT_DRAIN_MS=5000");
-    const char *e[] = {env[0], env[1], env[2], env[3], env[4], NULL};
+    /* identity: a test vault key (32 zero bytes, base64) and the emulator as the cloud */
+    snprintf(env[5], 320, "MKT_VAULT_KEY=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    snprintf(env[6], 320, "OSC_ENDPOINT_API=%s", getenv("MKT_TEST_CLOUD_URL") ? getenv("MKT_TEST_CLOUD_URL") : "");
+    const char *e[] = {env[0], env[1], env[2], env[3], env[4], env[5], env[6], NULL};
     p->procs[i] = th_spawn(services[i], NULL, e);
     free(dsn);
 }
