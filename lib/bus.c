@@ -3,6 +3,7 @@
  * that hands each call from cnats' threads to the worker pool and replies from the worker. */
 #include "bus.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,11 @@ struct bus {
     int64_t started_mono;
     char instance[96];
     atomic_bool closing;  /* set by bus_free: a disconnection then is expected, not news */
+    /* cnats runs the disconnected/closed callbacks on its own thread, after Close returns: bus_free
+     * waits for the closed callback (the last one) before freeing what they point at. */
+    pthread_mutex_t mu;
+    pthread_cond_t closed_cv;
+    bool closed;
 };
 
 static err_code nats_err(natsStatus s, struct err *e, const char *what) {
@@ -45,6 +51,14 @@ static void on_disconnected(natsConnection *nc, void *closure) {
     if (!atomic_load(&b->closing))
         log_warn("nats: disconnected, reconnecting");
 }
+static void on_closed(natsConnection *nc, void *closure) {
+    (void)nc;
+    struct bus *b = closure;
+    pthread_mutex_lock(&b->mu);
+    b->closed = true;
+    pthread_cond_broadcast(&b->closed_cv);
+    pthread_mutex_unlock(&b->mu);
+}
 static void on_reconnected(natsConnection *nc, void *closure) {
     (void)nc;
     (void)closure;
@@ -59,6 +73,10 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
     int n = 0;
     err_code code = ERR_OK;
     natsStatus s;
+    if (b) {
+        pthread_mutex_init(&b->mu, NULL);
+        pthread_cond_init(&b->closed_cv, NULL);
+    }
     if (!b || !list) {
         code = err_set(e, ERR_INTERNAL, "bus: out of memory");
         goto done;
@@ -76,6 +94,7 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         (s = natsOptions_SetReconnectWait(opts, 250)) != NATS_OK ||
         (s = natsOptions_SetMaxPendingMsgs(opts, 1 << 20)) != NATS_OK ||
         (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, b)) != NATS_OK ||
+        (s = natsOptions_SetClosedCB(opts, on_closed, b)) != NATS_OK ||
         (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK) {
         code = nats_err(s, e, "bus: options");
         goto done;
@@ -118,10 +137,21 @@ void bus_free(struct bus *b) {
         return;
     atomic_store(&b->closing, true);
     bus_stop_serving(b);
-    if (b->nc)
+    if (b->nc) {
         natsConnection_FlushTimeout(b->nc, 1000);
+        natsConnection_Close(b->nc);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 5;
+        pthread_mutex_lock(&b->mu);
+        while (!b->closed && pthread_cond_timedwait(&b->closed_cv, &b->mu, &until) == 0) {
+        }
+        pthread_mutex_unlock(&b->mu);
+    }
     jsCtx_Destroy(b->js);
     natsConnection_Destroy(b->nc);
+    pthread_cond_destroy(&b->closed_cv);
+    pthread_mutex_destroy(&b->mu);
     free(b);
 }
 
