@@ -144,9 +144,8 @@ enum gateway_match gateway_route_match(const struct gateway_route *routes, size_
 /* The value of a {name} parameter, or NULL. Borrowed from params. */
 const char *gateway_param(const struct gateway_params *params, const char *name);
 
-/* The rule of each path parameter name: {id} a UUID; {outscale_id} a UUID or a 12-digit OUTSCALE
- * account number. ERR_INVALID naming it, or ERR_INTERNAL for a name without a rule (a bug in the
- * table, caught by the unit tests). */
+/* The rule of each path parameter name ({id}: a UUID). ERR_INVALID naming it, or ERR_INTERNAL for
+ * a name without a rule (a bug in the table, caught by the unit tests). */
 err_code gateway_check_param(const char *name, const char *value, struct err *e) MKT_MUST_USE;
 
 /* True when `given` is a usable request id: 1..64 characters of [A-Za-z0-9_-]. */

@@ -118,8 +118,7 @@ static void delete_by_id(struct gateway *g, const struct gateway_req *r, struct 
     if (!body)
         return;
     Mkt__Identity__IdRequest in = MKT__IDENTITY__ID_REQUEST__INIT;
-    in.id = (char *)(gateway_param(&r->params, "id") ? gateway_param(&r->params, "id")
-                                                     : gateway_param(&r->params, "outscale_id"));
+    in.id = (char *)gateway_param(&r->params, "id");
     if (gateway_call(g, r, res, "identity", method, &in.base, NULL, NULL))
         gateway_no_content(res);
     json_decref(body);

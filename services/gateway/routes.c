@@ -24,43 +24,43 @@
 
 /* clang-format off */
 const struct gateway_route gateway_routes[] = {
-    {"GET",    "/healthz",                                         gateway_get_healthz,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/readyz",                                          gateway_get_readyz,                 PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/regions",                                      gateway_get_regions,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/healthz",                                 gateway_get_healthz,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/readyz",                                  gateway_get_readyz,                 PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/regions",                              gateway_get_regions,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
 
     /* signup, passwords, sessions */
-    {"POST",   "/v1/signup",                                       gateway_post_signup,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/set",                                 gateway_post_password_set,          PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/reset",                               gateway_post_password_reset,        PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/forgot",                              gateway_post_password_forgot,       PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/sessions",                                     gateway_post_sessions,              PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"DELETE", "/v1/sessions/current",                             gateway_delete_session,             SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/signup",                               gateway_post_signup,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/set",                         gateway_post_password_set,          PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/reset",                       gateway_post_password_reset,        PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/password/forgot",                      gateway_post_password_forgot,       PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/sessions",                             gateway_post_sessions,              PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"DELETE", "/v1/sessions/current",                     gateway_delete_session,             SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
 
     /* the logged-in account (operators included) */
-    {"GET",    "/v1/me",                                           gateway_get_me,                     SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"PUT",    "/v1/me/password",                                  gateway_put_me_password,            SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/2fa",                                       gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/2fa/confirm",                               gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"DELETE", "/v1/me/2fa",                                       gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/certificate",                               gateway_post_me_certificate,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/me",                                   gateway_get_me,                     SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"PUT",    "/v1/me/password",                          gateway_put_me_password,            SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/2fa",                               gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/2fa/confirm",                       gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"DELETE", "/v1/me/2fa",                               gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/me/certificate",                       gateway_post_me_certificate,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
 
     /* the caller's organization */
-    {"GET",    "/v1/organization",                                 gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK},
-    {"PATCH",  "/v1/organization",                                 gateway_patch_organization,         SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"GET",    "/v1/organization/accounts",                        gateway_get_accounts,               SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"POST",   "/v1/organization/accounts",                        gateway_post_accounts,              SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"PATCH",  "/v1/organization/accounts/{id}",                   gateway_patch_account,              SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"DELETE", "/v1/organization/accounts/{id}",                   gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"GET",    "/v1/organization/outscale-accounts",               gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/organization/outscale-accounts",               gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"DELETE", "/v1/organization/outscale-accounts/{outscale_id}", gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization",                         gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK},
+    {"PATCH",  "/v1/organization",                         gateway_patch_organization,         SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization/accounts",                gateway_get_accounts,               SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"POST",   "/v1/organization/accounts",                gateway_post_accounts,              SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"PATCH",  "/v1/organization/accounts/{id}",           gateway_patch_account,              SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"DELETE", "/v1/organization/accounts/{id}",           gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization/outscale-accounts",       gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/organization/outscale-accounts",       gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"DELETE", "/v1/organization/outscale-accounts/{id}",  gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK},
 
     /* marketplace operators */
-    {"GET",    "/v1/operator/organizations",                       gateway_get_operator_organizations, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/operator/organizations/{id}",                  gateway_get_operator_organization,  OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/operator/organizations/{id}/validate",         gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"PUT",    "/v1/operator/organizations/{id}/ugap",             gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/operator/mails",                               gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/operator/organizations",               gateway_get_operator_organizations, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/operator/organizations/{id}",          gateway_get_operator_organization,  OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/operator/organizations/{id}/validate", gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"PUT",    "/v1/operator/organizations/{id}/ugap",     gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/operator/mails",                       gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
 };
 /* clang-format on */
 const size_t gateway_routes_count = sizeof gateway_routes / sizeof gateway_routes[0];
@@ -218,22 +218,13 @@ void gateway_error(struct http_response *res, const struct gateway_req *r, err_c
     gateway_error_status(res, r, gateway_http_status(code), err_code_name(code), message);
 }
 
-static bool twelve_digits(const char *s) {
-    size_t n = strspn(s, "0123456789");
-    return n == 12 && s[n] == '\0';
-}
-
 err_code gateway_check_param(const char *name, const char *value, struct err *e) {
     if (strcmp(name, "id") == 0) {
         if (!id_is_uuid(value))
             return err_set(e, ERR_INVALID, "path parameter 'id': must be a UUID");
-    } else if (strcmp(name, "outscale_id") == 0) {
-        if (!id_is_uuid(value) && !twelve_digits(value))
-            return err_set(e, ERR_INVALID, "path parameter 'id': must be a UUID or a 12-digit OUTSCALE account id");
-    } else {
-        return err_set(e, ERR_INTERNAL, "path parameter '%s': no rule for it", name);
+        return ERR_OK;
     }
-    return ERR_OK;
+    return err_set(e, ERR_INTERNAL, "path parameter '%s': no rule for it", name);
 }
 
 void gateway_fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,

@@ -122,6 +122,7 @@ struct it {
     struct th_proc identity, notifier, gateway;
     char url[64];
     char run[24];           /* unique per test: e-mails, names */
+    char schema[40];        /* identity's own schema and role for this test */
     char op_email[96], op_password[64];
     char env[3][12][400];
 };
@@ -135,7 +136,7 @@ static void start_identity(struct it *t, const char *const *extra) {
     randombytes_buf(key, sizeof key);
     char b64[64];
     sodium_bin2base64(b64, sizeof b64, key, sizeof key, sodium_base64_VARIANT_ORIGINAL);
-    char *dsn = th_service_dsn("identity");
+    char *dsn = th_service_dsn(t->schema);
     int i = 0;
     snprintf(env[i++], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
     snprintf(env[i++], 400, "MKT_PG_DSN=%s", dsn);
@@ -146,6 +147,7 @@ static void start_identity(struct it *t, const char *const *extra) {
     snprintf(env[i++], 400, "MKT_OPERATOR_EMAIL=%s", t->op_email);
     snprintf(env[i++], 400, "MKT_OPERATOR_PASSWORD=%s", t->op_password);
     snprintf(env[i++], 400, "MKT_DRAIN_MS=5000");
+    snprintf(env[i++], 400, "MKT_IDENTITY_CONSUMER=%s-eim", t->schema);
     const char *e[16];
     int n = 0;
     for (int k = 0; k < i; k++)
@@ -205,6 +207,9 @@ static bool service_up(void *arg) {
 static void it_start(struct it *t, const char *const *identity_env) {
     memset(t, 0, sizeof *t);
     th_unique("g", t->run, sizeof t->run);
+    /* Identity on a schema and durable consumer of its own: this test's rows (and login failures,
+     * counted per address) are not mixed with other tests' of the same run. */
+    snprintf(t->schema, sizeof t->schema, "gi_%s", t->run);
     snprintf(t->op_email, sizeof t->op_email, "operator-%s@example.com", t->run);
     snprintf(t->op_password, sizeof t->op_password, "0perator!Pw-%s", t->run);
     start_identity(t, identity_env);
@@ -907,9 +912,9 @@ Test(gateway_identity, sessions_end_when_they_should, .timeout = 180) {
 
 /* ---- bad input: the right 4xx and nothing written ------------------------------------------------------------ */
 
-static long long count(const char *table) {
+static long long count(const struct it *t, const char *table) {
     char sql[200];
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM identity.%s", table);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", t->schema, table);
     char *v = th_sql(sql);
     long long n = v ? atoll(v) : -1;
     free(v);
@@ -924,7 +929,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     signup(&t, &admin, "[\"seller\"]", &ca);
     struct cloud_account fresh = cloud_account_new(&t, "bad-fresh");
 
-    long long orgs = count("organizations"), accounts = count("accounts"), osc = count("outscale_accounts");
+    long long orgs = count(&t, "organizations"), accounts = count(&t, "accounts"), osc = count(&t, "outscale_accounts");
     char keys[200], big_name[400], body[2000];
     snprintf(keys, sizeof keys, "\"access_key\":\"%s\",\"secret_key\":\"%s\"", fresh.access_key, fresh.secret_key);
     memset(big_name, 'n', 201);
@@ -1043,7 +1048,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
      * stays usable. */
     struct actor second = {.name = "bad-second"};
     add_member(&t, &admin, &second, "[\"user\"]", false);
-    accounts = count("accounts");
+    accounts = count(&t, "accounts");
     char tok[256];
     mail_token(second.email, "set-password", tok);
     snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"short\"}", tok);
@@ -1057,9 +1062,9 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     cr_expect_eq(r.status, 204, "the link died with the weak attempt: %s", r.body);
     resp_free(&r);
 
-    cr_expect_eq(count("organizations"), orgs, "an organization was written by a refused request");
-    cr_expect_eq(count("accounts"), accounts, "an account was written by a refused request");
-    cr_expect_eq(count("outscale_accounts"), osc, "an OUTSCALE account was written by a refused request");
+    cr_expect_eq(count(&t, "organizations"), orgs, "an organization was written by a refused request");
+    cr_expect_eq(count(&t, "accounts"), accounts, "an account was written by a refused request");
+    cr_expect_eq(count(&t, "outscale_accounts"), osc, "an OUTSCALE account was written by a refused request");
     it_stop(&t);
 }
 
