@@ -4,6 +4,7 @@
  * handlers_accounts.c. */
 #include "handlers.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,7 +13,9 @@
 #include "id.h"
 #include "mail.pb-c.h"
 #include "outbox.h"
+#include "log.h"
 #include "rules.h"
+#include "totp.h"
 
 /* Input types of each method; replies are named in proto/identity.proto and docs/IDENTITY.md. */
 const struct bus_method handlers_methods[] = {
@@ -201,4 +204,77 @@ err_code handlers_emit_outscale(PGconn *tx, const char *type, const struct store
     ev.outscale_account_id = (char *)o->account_id;
     ev.region = (char *)o->region;
     return outbox_emit(tx, type, o->organization_id, actor, correlation, &ev.base, e);
+}
+
+/* ---- throttling (AUTH-8) ------------------------------------------------------------------------------ */
+
+void handlers_throttle_keys(const char *email, const char *client_addr, struct handlers_throttle_keys *k) {
+    snprintf(k->account, sizeof k->account, "account:%s", email);
+    if (client_addr && *client_addr)
+        snprintf(k->addr, sizeof k->addr, "addr:%.64s", client_addr);
+    else
+        k->addr[0] = '\0';
+}
+
+/* ERR_THROTTLED (with e->retry_after_s) when either key has too many recent failures. */
+err_code handlers_throttle_check(struct identity *id, PGconn *db, const struct handlers_throttle_keys *k, mkt_time now,
+                               struct err *e) {
+    const char *keys[] = {k->account, k->addr};
+    const int max[] = {(int)id->cfg.login_max_failures, (int)id->cfg.login_addr_max_failures};
+    mkt_time window = id->cfg.login_window_s * CLOCK_SECOND;
+    int wait = 0;
+    for (size_t i = 0; i < 2; i++) {
+        if (!keys[i][0])
+            continue;
+        mkt_time t[STORE_FAILURES_MAX];
+        size_t n = 0;
+        err_code code = store_failures_recent(db, keys[i], now - window, max[i], t, &n, e);
+        if (code != ERR_OK)
+            return code;
+        int w = rules_throttle_wait_s(t, n, max[i], window, now); /* max <= STORE_FAILURES_MAX (config bounds) */
+        if (w > wait)
+            wait = w;
+    }
+    if (wait == 0)
+        return ERR_OK;
+    err_set(e, ERR_THROTTLED, "too many failed attempts: try again in %d s", wait);
+    e->retry_after_s = wait;
+    return ERR_THROTTLED;
+}
+
+void handlers_throttle_fail(PGconn *db, const struct handlers_throttle_keys *k, mkt_time now) {
+    struct err ignored;
+    if (store_failure_add(db, k->account, k->addr[0] ? k->addr : NULL, now, &ignored) != ERR_OK)
+        log_warn("login failure not recorded: %s", ignored.msg);
+}
+
+const char *handlers_client_addr(const struct bus_call *call, const char *given) {
+    if (given && *given)
+        return given;
+    const Mkt__Actor *a = call->req ? call->req->actor : NULL;
+    return a && a->client_addr ? a->client_addr : "";
+}
+
+/* ---- TOTP (AUTH-6) ------------------------------------------------------------------------------------- */
+
+/* Opens the sealed TOTP secret of an account into out[TOTP_SECRET_LEN..]; *n its length. */
+err_code handlers_open_otp(struct identity *id, const char *account_id, const char *sealed, uint8_t *out, size_t *n,
+                         struct err *e) {
+    char context[80];
+    snprintf(context, sizeof context, "accounts.otp:%s", account_id);
+    return vault_open(id->vault, context, sealed, out, VAULT_PLAIN_MAX, n, e);
+}
+
+/* AUTH-6: checks a code against the account's secret and records its step (used once). */
+err_code handlers_check_otp(struct identity *id, PGconn *db, const struct store_credentials *cred, const char *sealed,
+                          const char *code_in, bool *ok, struct err *e) {
+    uint8_t secret[VAULT_PLAIN_MAX];
+    size_t n = 0;
+    int64_t step = 0;
+    *ok = false;
+    err_code code = handlers_open_otp(id, cred->id, sealed, secret, &n, e);
+    if (code == ERR_OK && totp_verify(secret, n, code_in, clock_now(), cred->otp_last_step, &step))
+        code = store_otp_use_step(db, cred->id, step, ok, e);
+    sodium_memzero(secret, sizeof secret);
+    return code;
 }

@@ -1,7 +1,9 @@
 /* Identity's request/reply methods (mkt.rpc.identity.<method>, proto/identity.proto), split by
- * domain: handlers_auth.c (passwords, sessions, 2FA: AUTH-1..8), handlers_org.c (sign-up,
- * organizations, OUTSCALE accounts, operators: ORG-1..6), handlers_accounts.c (account
- * administration: ACC-1..5). This header holds the method table and the helpers they share:
+ * domain: handlers_auth.c (links, login, tokens, logout: AUTH-1..5, AUTH-8), handlers_me.c (the
+ * logged-in account, password change, 2FA: AUTH-3, AUTH-6, AUTH-7), handlers_org.c (sign-up,
+ * organizations, OUTSCALE accounts: ORG-1, ORG-2, ORG-4, ORG-6), handlers_operators.c (ORG-3,
+ * ORG-5), handlers_accounts.c (account administration: ACC-1..5). This header holds the method
+ * table and the helpers they share (handlers.c):
  * the caller re-read from the database (every handler re-checks authorization from it: the
  * gateway checks too, this is defense in depth), protobuf views of rows, link tokens with their
  * mail, and events. All run on workers with the worker's connection. */
@@ -84,5 +86,29 @@ err_code handlers_emit_account(PGconn *tx, const char *type, const struct store_
                                const char *correlation, struct err *e) MKT_MUST_USE;
 err_code handlers_emit_outscale(PGconn *tx, const char *type, const struct store_outscale *o, const char *actor,
                                 const char *correlation, struct err *e) MKT_MUST_USE;
+
+/* ---- throttling (AUTH-8) ---- */
+struct handlers_throttle_keys {
+    char account[STORE_EMAIL + 16]; /* "account:<lower-case e-mail>" */
+    char addr[80];                  /* "addr:<client address>", "" when unknown */
+};
+void handlers_throttle_keys(const char *email, const char *client_addr, struct handlers_throttle_keys *k);
+/* ERR_THROTTLED (with e->retry_after_s) when either key has too many recent failures: per account
+ * MKT_LOGIN_MAX_FAILURES, per address MKT_LOGIN_ADDR_MAX_FAILURES, within MKT_LOGIN_WINDOW_S. */
+err_code handlers_throttle_check(struct identity *id, PGconn *db, const struct handlers_throttle_keys *k,
+                                 mkt_time now, struct err *e) MKT_MUST_USE;
+/* Records one failure for both keys (a failure to record is logged, not returned). */
+void handlers_throttle_fail(PGconn *db, const struct handlers_throttle_keys *k, mkt_time now);
+/* The client's address: `given` when set, else the actor's (borrowed; "" when unknown). */
+const char *handlers_client_addr(const struct bus_call *call, const char *given);
+
+/* ---- TOTP (AUTH-6) ---- */
+/* Opens an account's sealed TOTP secret into out (>= VAULT_PLAIN_MAX bytes); the caller wipes it. */
+err_code handlers_open_otp(struct identity *id, const char *account_id, const char *sealed, uint8_t *out, size_t *n,
+                           struct err *e) MKT_MUST_USE;
+/* Checks a code against the sealed secret and records its step, so that it works once; *ok
+ * false for a wrong or reused code. */
+err_code handlers_check_otp(struct identity *id, PGconn *db, const struct store_credentials *cred, const char *sealed,
+                            const char *code, bool *ok, struct err *e) MKT_MUST_USE;
 
 #endif

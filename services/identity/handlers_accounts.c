@@ -151,13 +151,11 @@ err_code handlers_update_account(struct bus_call *call, struct err *e) {
         code = store_admins_lock(db, c.organization_id, &admins, e);
     if (code == ERR_OK) /* other organizations' accounts do not exist for this caller */
         code = store_account_get(db, in->id, c.organization_id, &a, e);
-    if (code != ERR_OK)
-        goto fail;
-    if (in->set_roles && (a.roles & ROLE_ADMIN) && !(want.roles & ROLE_ADMIN) && admins <= 1) {
+    if (code == ERR_OK && in->set_roles && (a.roles & ROLE_ADMIN) && !(want.roles & ROLE_ADMIN) && admins <= 1)
         code = err_set(e, ERR_CONFLICT, "field 'roles': the organization's last administrator cannot be demoted "
                                         "(ACC-5): make another account admin first");
-        goto fail;
-    }
+    if (code != ERR_OK)
+        goto done;
     if (in->set_name)
         snprintf(a.name, sizeof a.name, "%s", want.name);
     if (in->set_email)
@@ -171,12 +169,12 @@ err_code handlers_update_account(struct bus_call *call, struct err *e) {
         code = handlers_emit_account(db, "identity.account.updated", &a, c.account_id, handlers_request_id(call), e);
     if (code == ERR_OK)
         code = db_commit(db, e);
-    if (code != ERR_OK)
-        goto fail;
+done:
+    if (code != ERR_OK) {
+        db_rollback(db);
+        return code;
+    }
     return reply_account(call, a.id, c.organization_id, e);
-fail:
-    db_rollback(db);
-    return code;
 }
 
 /* ACC-4: the EIM user goes with the account (account.deleted -> consumer -> maintenance loop). */

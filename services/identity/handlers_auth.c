@@ -1,8 +1,7 @@
-/* Passwords, sessions and second factor: set and reset through single-use links (ORG-2, ACC-3,
- * AUTH-4), login with throttling (AUTH-8) and TOTP (AUTH-6), the resolution of bearer tokens for
- * the gateway (AUTH-5), logout, password change (AUTH-3) and 2FA enrolment. Secrets are hashed
- * (tokens: SHA-256; passwords: argon2id, AUTH-2) or sealed (TOTP secrets) before they touch the
- * database, and wiped from memory after use. */
+/* Passwords and sessions: set and reset through single-use links (ORG-2, ACC-3, AUTH-4), login
+ * with throttling (AUTH-8) and the second factor (AUTH-6), the resolution of bearer tokens for the
+ * gateway (AUTH-5), and logout. Secrets are hashed before they touch the database (tokens:
+ * SHA-256; passwords: argon2id, AUTH-2) and wiped from memory after use. */
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,60 +13,6 @@
 #include "log.h"
 #include "rules.h"
 #include "totp.h"
-
-/* ---- throttling (AUTH-8) ------------------------------------------------------------------------------ */
-
-struct throttle_keys {
-    char account[STORE_EMAIL + 16]; /* "account:<lower-case e-mail>" */
-    char addr[80];                  /* "addr:<client address>", "" when unknown */
-};
-
-static void throttle_keys(const char *email, const char *client_addr, struct throttle_keys *k) {
-    snprintf(k->account, sizeof k->account, "account:%s", email);
-    if (client_addr && *client_addr)
-        snprintf(k->addr, sizeof k->addr, "addr:%.64s", client_addr);
-    else
-        k->addr[0] = '\0';
-}
-
-/* ERR_THROTTLED (with e->retry_after_s) when either key has too many recent failures. */
-static err_code throttle_check(struct identity *id, PGconn *db, const struct throttle_keys *k, mkt_time now,
-                               struct err *e) {
-    const char *keys[] = {k->account, k->addr};
-    const int max[] = {(int)id->cfg.login_max_failures, (int)id->cfg.login_addr_max_failures};
-    mkt_time window = id->cfg.login_window_s * CLOCK_SECOND;
-    int wait = 0;
-    for (size_t i = 0; i < 2; i++) {
-        if (!keys[i][0])
-            continue;
-        mkt_time t[STORE_FAILURES_MAX];
-        size_t n = 0;
-        err_code code = store_failures_recent(db, keys[i], now - window, max[i], t, &n, e);
-        if (code != ERR_OK)
-            return code;
-        int w = rules_throttle_wait_s(t, n, max[i], window, now); /* max <= STORE_FAILURES_MAX (config bounds) */
-        if (w > wait)
-            wait = w;
-    }
-    if (wait == 0)
-        return ERR_OK;
-    err_set(e, ERR_THROTTLED, "too many failed attempts: try again in %d s", wait);
-    e->retry_after_s = wait;
-    return ERR_THROTTLED;
-}
-
-static void throttle_fail(PGconn *db, const struct throttle_keys *k, mkt_time now) {
-    struct err ignored;
-    if (store_failure_add(db, k->account, k->addr[0] ? k->addr : NULL, now, &ignored) != ERR_OK)
-        log_warn("login failure not recorded: %s", ignored.msg);
-}
-
-static const char *client_addr_of(const struct bus_call *call, const char *given) {
-    if (given && *given)
-        return given;
-    const Mkt__Actor *a = call->req ? call->req->actor : NULL;
-    return a && a->client_addr ? a->client_addr : "";
-}
 
 /* ---- links: set and reset the password ----------------------------------------------------------- */
 
@@ -125,9 +70,9 @@ static err_code use_link(struct bus_call *call, const char *kind, struct err *e)
         goto done;
     }
     /* A new password lifts the account's throttling. */
-    struct throttle_keys k;
+    struct handlers_throttle_keys k;
     struct err ignored;
-    throttle_keys(cred.email, NULL, &k);
+    handlers_throttle_keys(cred.email, NULL, &k);
     if (store_failures_clear(db, k.account, &ignored) != ERR_OK)
         log_warn("failures not cleared: %s", ignored.msg);
     log_info("%s: password set for account %s", kind, tok.account_id);
@@ -191,28 +136,6 @@ err_code handlers_forgot_password(struct bus_call *call, struct err *e) {
 
 /* ---- login, resolve, logout ------------------------------------------------------------------------ */
 
-/* Opens the sealed TOTP secret of an account into out[TOTP_SECRET_LEN..]; *n its length. */
-static err_code open_otp(struct identity *id, const char *account_id, const char *sealed, uint8_t *out, size_t *n,
-                         struct err *e) {
-    char context[80];
-    snprintf(context, sizeof context, "accounts.otp:%s", account_id);
-    return vault_open(id->vault, context, sealed, out, VAULT_PLAIN_MAX, n, e);
-}
-
-/* AUTH-6: checks a code against the account's secret and records its step (used once). */
-static err_code check_otp(struct identity *id, PGconn *db, const struct store_credentials *cred, const char *sealed,
-                          const char *code_in, bool *ok, struct err *e) {
-    uint8_t secret[VAULT_PLAIN_MAX];
-    size_t n = 0;
-    int64_t step = 0;
-    *ok = false;
-    err_code code = open_otp(id, cred->id, sealed, secret, &n, e);
-    if (code == ERR_OK && totp_verify(secret, n, code_in, clock_now(), cred->otp_last_step, &step))
-        code = store_otp_use_step(db, cred->id, step, ok, e);
-    sodium_memzero(secret, sizeof secret);
-    return code;
-}
-
 err_code handlers_login(struct bus_call *call, struct err *e) {
     struct identity *id = handlers_app(call);
     PGconn *db = call->worker->db;
@@ -220,7 +143,7 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
     char email[STORE_EMAIL], token[64], hash[STORE_HASH], session_id[ID_UUID_LEN + 1];
     char new_hash[PASSWORD_HASH_MAX] = "";
     struct store_credentials cred;
-    struct throttle_keys k;
+    struct handlers_throttle_keys k;
     memset(&cred, 0, sizeof cred);
     err_code code = validation_email("email", in->email, email, sizeof email, e);
     if (code == ERR_OK && (!in->password || !*in->password))
@@ -230,9 +153,9 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
     if (code != ERR_OK)
         return code;
     mkt_time now = clock_now();
-    const char *addr = client_addr_of(call, in->client_addr);
-    throttle_keys(email, addr, &k);
-    code = throttle_check(id, db, &k, now, e);
+    const char *addr = handlers_client_addr(call, in->client_addr);
+    handlers_throttle_keys(email, addr, &k);
+    code = handlers_throttle_check(id, db, &k, now, e);
     if (code != ERR_OK)
         return code;
     code = store_credentials_by_email(db, email, &cred, e);
@@ -242,7 +165,7 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
     /* An unknown address costs the same argon2id verification as a known one (no enumeration). */
     bool good = password_verify(known && cred.password_hash[0] ? cred.password_hash : id->dummy_hash, in->password);
     if (!known || !cred.password_hash[0] || !good) {
-        throttle_fail(db, &k, now);
+        handlers_throttle_fail(db, &k, now);
         code = err_set(e, ERR_UNAUTHENTICATED, "wrong e-mail or password");
         goto done;
     }
@@ -252,11 +175,11 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
             code = err_set(e, ERR_OTP_REQUIRED, "field 'otp': a code from the authenticator app is required");
             goto done;
         }
-        code = check_otp(id, db, &cred, cred.otp_secret, in->otp, &ok, e);
+        code = handlers_check_otp(id, db, &cred, cred.otp_secret, in->otp, &ok, e);
         if (code != ERR_OK)
             goto done;
         if (!ok) {
-            throttle_fail(db, &k, now);
+            handlers_throttle_fail(db, &k, now);
             code = err_set(e, ERR_UNAUTHENTICATED, "field 'otp': wrong or already used code");
             goto done;
         }
@@ -358,216 +281,3 @@ err_code handlers_logout(struct bus_call *call, struct err *e) {
     return ERR_OK;
 }
 
-/* ---- the logged-in account ---------------------------------------------------------------------------- */
-
-err_code handlers_me(struct bus_call *call, struct err *e) {
-    struct store_caller c;
-    struct store_account a;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_account_get(call->worker->db, c.account_id, NULL, &a, e);
-    if (code != ERR_OK)
-        return code;
-    const char *names[2];
-    Mkt__Identity__Account rep;
-    handlers_account_pb(&a, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
-}
-
-/* AUTH-3: the old password is required; the account's other sessions end (AUTH-5). */
-err_code handlers_change_password(struct bus_call *call, struct err *e) {
-    struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
-    const Mkt__Identity__ChangePassword *in = (const Mkt__Identity__ChangePassword *)call->in;
-    struct store_caller c;
-    struct store_credentials cred;
-    struct throttle_keys k;
-    char pw_hash[PASSWORD_HASH_MAX] = "";
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code != ERR_OK)
-        return code;
-    if (!in->old_password || !*in->old_password)
-        return err_set(e, ERR_INVALID, "field 'old_password': required");
-    code = validation_password("new_password", in->new_password, e);
-    if (code != ERR_OK)
-        return code;
-    mkt_time now = clock_now();
-    throttle_keys(c.email, client_addr_of(call, NULL), &k);
-    code = throttle_check(id, db, &k, now, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        goto done;
-    if (!password_verify(cred.password_hash, in->old_password)) {
-        throttle_fail(db, &k, now);
-        code = err_set(e, ERR_INVALID, "field 'old_password': does not match the current password");
-        goto done;
-    }
-    code = password_hash(&id->argon2, in->new_password, pw_hash, e);
-    if (code == ERR_OK)
-        code = db_begin(db, e);
-    if (code == ERR_OK)
-        code = store_set_password(db, c.account_id, pw_hash, now, e);
-    if (code == ERR_OK)
-        code = store_sessions_end_all(db, c.account_id, c.session_id, now, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        goto done;
-    }
-    log_info("change_password: account %s; other sessions ended", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-done:
-    sodium_memzero(pw_hash, sizeof pw_hash);
-    sodium_memzero(&cred, sizeof cred);
-    return code;
-}
-
-/* AUTH-6: a fresh secret, shown once; 2FA is on only after confirm_2fa with a first good code. */
-err_code handlers_enroll_2fa(struct bus_call *call, struct err *e) {
-    struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
-    struct store_caller c;
-    struct store_credentials cred;
-    uint8_t secret[TOTP_SECRET_LEN];
-    char b32[TOTP_SECRET_B32_MAX], sealed[VAULT_SEALED_MAX], context[80], uri[1024];
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        return code;
-    if (cred.otp_secret[0]) {
-        code = err_set(e, ERR_CONFLICT, "two-factor authentication is already on: disable it first");
-        goto done;
-    }
-    crypto_random(secret, sizeof secret);
-    base32_encode(secret, sizeof secret, b32, sizeof b32);
-    snprintf(context, sizeof context, "accounts.otp:%s", c.account_id);
-    code = vault_seal(id->vault, context, secret, sizeof secret, sealed, sizeof sealed, e);
-    if (code == ERR_OK)
-        code = store_otp_set_pending(db, c.account_id, sealed, e);
-    if (code != ERR_OK)
-        goto done;
-    if (!totp_uri(id->cfg.otp_issuer, c.email, b32, uri, sizeof uri)) {
-        code = err_set(e, ERR_INTERNAL, "otpauth URI too long");
-        goto done;
-    }
-    Mkt__Identity__Enroll2faReply rep = MKT__IDENTITY__ENROLL2FA_REPLY__INIT;
-    rep.secret = b32;
-    rep.otpauth_uri = uri;
-    bus_reply(call, &rep.base);
-done:
-    sodium_memzero(secret, sizeof secret);
-    sodium_memzero(b32, sizeof b32);
-    sodium_memzero(uri, sizeof uri);
-    sodium_memzero(&cred, sizeof cred);
-    return code;
-}
-
-err_code handlers_confirm_2fa(struct bus_call *call, struct err *e) {
-    struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
-    const Mkt__Identity__OtpCode *in = (const Mkt__Identity__OtpCode *)call->in;
-    struct store_caller c;
-    struct store_credentials cred;
-    uint8_t secret[VAULT_PLAIN_MAX];
-    size_t n = 0;
-    int64_t step = 0;
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = validation_otp_code("code", in->code, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        return code;
-    if (!cred.otp_pending[0]) {
-        code = err_set(e, ERR_CONFLICT, "no enrolment is pending: call enroll_2fa first");
-        goto done;
-    }
-    code = open_otp(id, c.account_id, cred.otp_pending, secret, &n, e);
-    if (code != ERR_OK)
-        goto done;
-    if (!totp_verify(secret, n, in->code, clock_now(), -1, &step)) {
-        code = err_set(e, ERR_INVALID, "field 'code': wrong code (check the authenticator app's clock)");
-        goto done;
-    }
-    code = store_otp_enable(db, c.account_id, cred.otp_pending, step, e);
-    if (code != ERR_OK)
-        goto done;
-    log_info("2FA enabled for account %s", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-done:
-    sodium_memzero(secret, sizeof secret);
-    sodium_memzero(&cred, sizeof cred);
-    return code;
-}
-
-/* AUTH-6: disabling needs a valid (unused) code or the password. */
-err_code handlers_disable_2fa(struct bus_call *call, struct err *e) {
-    struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
-    const Mkt__Identity__Disable2fa *in = (const Mkt__Identity__Disable2fa *)call->in;
-    struct store_caller c;
-    struct store_credentials cred;
-    struct throttle_keys k;
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        return code;
-    bool has_code = in->code && *in->code, has_password = in->password && *in->password;
-    if (!cred.otp_secret[0]) {
-        code = err_set(e, ERR_CONFLICT, "two-factor authentication is not on");
-        goto done;
-    }
-    if (!has_code && !has_password) {
-        code = err_set(e, ERR_INVALID, "field 'code': a code or the password is required");
-        goto done;
-    }
-    if (has_code && (code = validation_otp_code("code", in->code, e)) != ERR_OK)
-        goto done;
-    mkt_time now = clock_now();
-    throttle_keys(c.email, client_addr_of(call, NULL), &k);
-    code = throttle_check(id, db, &k, now, e);
-    if (code != ERR_OK)
-        goto done;
-    bool ok = false;
-    if (has_code) {
-        code = check_otp(id, db, &cred, cred.otp_secret, in->code, &ok, e);
-        if (code != ERR_OK)
-            goto done;
-    } else {
-        ok = password_verify(cred.password_hash, in->password);
-    }
-    if (!ok) {
-        throttle_fail(db, &k, now);
-        code = has_code ? err_set(e, ERR_INVALID, "field 'code': wrong or already used code")
-                        : err_set(e, ERR_INVALID, "field 'password': does not match the current password");
-        goto done;
-    }
-    code = store_otp_disable(db, c.account_id, e);
-    if (code != ERR_OK)
-        goto done;
-    log_info("2FA disabled for account %s", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-done:
-    sodium_memzero(&cred, sizeof cred);
-    return code;
-}
-
-/* AUTH-7: said clearly, with the alternative. */
-err_code handlers_enroll_certificate(struct bus_call *call, struct err *e) {
-    (void)call;
-    return err_set(e, ERR_UNSUPPORTED,
-                   "client-certificate multi-factor authentication is not supported; use an authenticator app "
-                   "(TOTP) instead");
-}

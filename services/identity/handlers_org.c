@@ -1,7 +1,7 @@
 /* Organizations: sign-up by a first administrator who proves control of an OUTSCALE account
- * (ORG-1, ORG-2), the organization's own view and name, its further OUTSCALE accounts (ORG-6),
- * and the operators' list, validation (ORG-3) and UGAP flag (ORG-5). Customer keys are used for
- * the proof only: never stored, wiped from the request once the cloud client holds its copy. */
+ * (ORG-1, ORG-2), the organization's own view and name, and its further OUTSCALE accounts
+ * (ORG-6). Customer keys are used for the proof only: never stored, wiped from the request once
+ * the cloud client holds its copy. */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +11,8 @@
 #include "handlers.h"
 #include "id.h"
 #include "log.h"
-#include "mail.pb-c.h"
 #include "outbox.h"
 #include "outscale.h"
-
-#define LIST_DEFAULT 50
-#define LIST_MAX 200
 
 /* Wipes a secret the request carried (the request is the worker's to free; wiping it in place
  * shortens the secret's life in memory). */
@@ -331,169 +327,6 @@ err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) 
     }
     log_info("detach: OUTSCALE account %s from organization %s", osc.account_id, osc.organization_id);
     Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-    return ERR_OK;
-}
-
-/* ---- operators --------------------------------------------------------------------------------------- */
-
-err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
-    const Mkt__Identity__ListOrganizations *in = (const Mkt__Identity__ListOrganizations *)call->in;
-    struct store_caller c;
-    struct store_org_list l = {0};
-    Mkt__Identity__Organization *items = NULL, **ptrs = NULL;
-    const char *(*names)[2] = NULL;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
-    if (code != ERR_OK)
-        return code;
-    const char *status = in->status ? in->status : "", *cursor = in->cursor ? in->cursor : "";
-    if (*status && strcmp(status, "pending") != 0 && strcmp(status, "validated") != 0)
-        return err_set(e, ERR_INVALID, "field 'status': \"pending\", \"validated\" or empty");
-    if (*cursor && !id_is_uuid(cursor))
-        return err_set(e, ERR_INVALID, "field 'cursor': not a cursor from a previous page");
-    if (in->limit < 0 || in->limit > LIST_MAX)
-        return err_set(e, ERR_INVALID, "field 'limit': 1 to %d", LIST_MAX);
-    int limit = in->limit ? in->limit : LIST_DEFAULT;
-    code = store_org_list(call->worker->db, status, cursor, limit + 1, &l, e);
-    if (code != ERR_OK)
-        return code;
-    size_t n = l.n > (size_t)limit ? (size_t)limit : l.n;
-    items = calloc(n ? n : 1, sizeof *items);
-    ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    names = calloc(n ? n : 1, sizeof *names);
-    if (!items || !ptrs || !names) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        handlers_org_pb(&l.v[i], &items[i], names[i]);
-        ptrs[i] = &items[i];
-    }
-    Mkt__Identity__OrganizationList rep = MKT__IDENTITY__ORGANIZATION_LIST__INIT;
-    rep.n_organizations = n;
-    rep.organizations = ptrs;
-    rep.next_cursor = l.n > (size_t)limit ? l.v[n - 1].id : "";
-    bus_reply(call, &rep.base);
-done:
-    free(items);
-    free(ptrs);
-    free(names);
-    store_org_list_cleanup(&l);
-    return code;
-}
-
-/* tx. ORG-3: the organization's administrators are told (org_validated, in their language). */
-static err_code mail_validated(PGconn *tx, const struct store_org *o, const char *correlation, struct err *e) {
-    struct store_account_list admins = {0};
-    Mkt__Mail__Recipient *rcpts = NULL, **ptrs = NULL;
-    err_code code = store_admins(tx, o->id, &admins, e);
-    if (code != ERR_OK || admins.n == 0)
-        goto done;
-    rcpts = calloc(admins.n, sizeof *rcpts);
-    ptrs = calloc(admins.n, sizeof *ptrs);
-    if (!rcpts || !ptrs) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < admins.n; i++) {
-        mkt__mail__recipient__init(&rcpts[i]);
-        rcpts[i].address = admins.v[i].email;
-        rcpts[i].name = admins.v[i].name;
-        rcpts[i].language = admins.v[i].language;
-        ptrs[i] = &rcpts[i];
-    }
-    Mkt__Mail__Command__VarsEntry v_org = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
-    v_org.key = "organization_name";
-    v_org.value = (char *)o->name;
-    Mkt__Mail__Command__VarsEntry *vars[] = {&v_org};
-    char key[64];
-    snprintf(key, sizeof key, "org_validated:%s", o->id);
-    Mkt__Mail__Command cmd = MKT__MAIL__COMMAND__INIT;
-    cmd.template_ = "org_validated";
-    cmd.recipients = ptrs;
-    cmd.n_recipients = admins.n;
-    cmd.vars = vars;
-    cmd.n_vars = 1;
-    cmd.idempotency_key = key;
-    code = outbox_mail(tx, "org_validated", o->id, correlation, &cmd.base, e);
-done:
-    free(rcpts);
-    free(ptrs);
-    store_account_list_cleanup(&admins);
-    return code;
-}
-
-err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
-    PGconn *db = call->worker->db;
-    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
-    struct store_caller c;
-    struct store_org o;
-    bool changed = false;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
-    if (code != ERR_OK)
-        return code;
-    const char *rid = handlers_request_id(call);
-    code = db_begin(db, e);
-    if (code == ERR_OK)
-        code = store_org_validate(db, in->id, clock_now(), &changed, e);
-    if (code == ERR_OK)
-        code = store_org_get(db, in->id, &o, e);
-    if (code == ERR_OK && changed)
-        code = handlers_emit_org(db, "identity.organization.validated", &o, c.account_id, rid, e);
-    if (code == ERR_OK && changed)
-        code = mail_validated(db, &o, rid, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        return code;
-    }
-    if (changed)
-        log_info("organization %s validated by operator %s", o.id, c.account_id);
-    const char *names[2];
-    Mkt__Identity__Organization rep;
-    handlers_org_pb(&o, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
-}
-
-err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
-    PGconn *db = call->worker->db;
-    const Mkt__Identity__SetUgap *in = (const Mkt__Identity__SetUgap *)call->in;
-    struct store_caller c;
-    struct store_org o;
-    bool changed = false;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
-    if (code != ERR_OK)
-        return code;
-    code = db_begin(db, e);
-    if (code == ERR_OK)
-        code = store_org_get(db, in->id, &o, e);
-    if (code == ERR_OK)
-        code = store_org_set_ugap(db, in->id, in->ugap, &changed, e);
-    o.ugap = in->ugap;
-    if (code == ERR_OK && changed)
-        code = handlers_emit_org(db, "identity.organization.ugap_changed", &o, c.account_id, handlers_request_id(call),
-                                 e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        return code;
-    }
-    const char *names[2];
-    Mkt__Identity__Organization rep;
-    handlers_org_pb(&o, &rep, names);
     bus_reply(call, &rep.base);
     return ERR_OK;
 }

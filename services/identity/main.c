@@ -109,14 +109,13 @@ int main(void) {
     if (svc_init(&s, "identity", &id, true, &e) != ERR_OK || load_config(&id, &e) != ERR_OK ||
         svc_open_db(&s, &e) != ERR_OK || operator_ensure(&id, s.cfg.pg_dsn, &e) != ERR_OK ||
         svc_connect(&s, &e) != ERR_OK || svc_serve(&s, handlers_methods, handlers_methods_count, &e) != ERR_OK ||
-        consumers_start(&id, &s, &e) != ERR_OK)
-        goto fail;
+        consumers_start(&id, &s, &e) != ERR_OK) {
+        log_error("start: %s: %s", err_code_name(e.code), e.msg);
+        goto done;
+    }
     s.maintenance = on_maintenance;
     s.on_drain = on_drain;
     rc = svc_run(&s);
-    goto done;
-fail:
-    log_error("start: %s: %s", err_code_name(e.code), e.msg);
 done:
     svc_cleanup(&s);
     maintenance_cleanup(&id);

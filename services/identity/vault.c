@@ -4,6 +4,7 @@
 #include "vault.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,15 @@ struct vault {
 };
 
 static err_code decode_key(const char *b64, size_t len, struct vault_key *k, struct err *e) {
-    size_t got = 0;
     const int variants[] = {sodium_base64_VARIANT_ORIGINAL, sodium_base64_VARIANT_ORIGINAL_NO_PADDING,
                             sodium_base64_VARIANT_URLSAFE, sodium_base64_VARIANT_URLSAFE_NO_PADDING};
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
-        if (sodium_base642bin(k->key, sizeof k->key, b64, len, " \n", &got, NULL, variants[i]) == 0 &&
-            got == VAULT_KEY_LEN)
-            break;
-        else
-            got = 0;
-    if (got != VAULT_KEY_LEN)
+    bool decoded = false;
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0] && !decoded; i++) {
+        size_t got = 0;
+        decoded = sodium_base642bin(k->key, sizeof k->key, b64, len, " \n", &got, NULL, variants[i]) == 0 &&
+                  got == VAULT_KEY_LEN;
+    }
+    if (!decoded)
         return err_set(e, ERR_INVALID, "must be the base64 of exactly %d random bytes", VAULT_KEY_LEN);
     /* The id identifies the key without revealing it: a hash of a fixed label and the key. */
     uint8_t d[CRYPTO_SHA256_LEN];

@@ -6,6 +6,8 @@
  * the other sessions (AUTH-5). */
 #include "identity_support.h"
 
+TestSuite(identity_clock, .fini = idt_fini);
+
 #define H 3600.0
 #define M 60.0
 

@@ -5,6 +5,8 @@
  * (event identity.eim.repaired). Fault rules are global to the emulator: each test clears them. */
 #include "identity_support.h"
 
+TestSuite(identity_eim, .fini = idt_fini);
+
 static const char *const eim_env[] = {"MKT_EIM_LEASE_S=3", "MKT_EIM_BACKOFF_MAX_S=1", "MKT_EIM_RECONCILE_S=3600",
                                       NULL};
 
@@ -134,8 +136,6 @@ Test(identity_eim, drift_is_repaired_by_reconciliation, .timeout = 120) {
     cr_assert_eq(cloud_delete_user_group(root, "marketplace_group", NULL, true, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(cloud_delete_user(root, admin_eim, &e), ERR_OK, "%s", e.msg);
     cloud_free(root);
-    struct idt_eim_view v = idt_eim_view(&cloud);
-    cr_assert(!v.group && !idt_has_name(v.names, admin_eim));
 
     /* The next reconciliation (every 2 s) puts everything back and says what it fixed. */
     struct member_wait w = {.cloud = &cloud};
@@ -143,12 +143,17 @@ Test(identity_eim, drift_is_repaired_by_reconciliation, .timeout = 120) {
     cr_expect(th_eventually(is_member, &w, IDT_WAIT_MS), "the drift was not repaired");
     snprintf(w.name, sizeof w.name, "marketplace_platform");
     cr_expect(is_member(&w), "the platform user is not back in the group");
+    /* (A pass may run between the two deletions: then two events name the fixes.) */
     struct sql_wait sw = {.t = &t, .at_least = 1};
     snprintf(sw.where, sizeof sw.where,
              "outbox WHERE subject = 'mkt.evt.identity.eim.repaired' AND position('group marketplace_group re-created' "
-             "in encode(data, 'escape')) > 0 AND position('%s re-created' in encode(data, 'escape')) > 0",
+             "in encode(data, 'escape')) > 0");
+    cr_expect(th_eventually(sql_reached, &sw, IDT_WAIT_MS), "no eim.repaired event naming the group");
+    snprintf(sw.where, sizeof sw.where,
+             "outbox WHERE subject = 'mkt.evt.identity.eim.repaired' AND position('%s re-created' in encode(data, "
+             "'escape')) > 0",
              admin_eim);
-    cr_expect(th_eventually(sql_reached, &sw, IDT_WAIT_MS), "no eim.repaired event naming the fixes");
+    cr_expect(th_eventually(sql_reached, &sw, IDT_WAIT_MS), "no eim.repaired event naming the user");
     cr_expect_eq(idt_count(&t, "outscale_accounts WHERE eim_state = 'ready' AND reconciled_at IS NOT NULL"), 1);
     /* A pass over a healthy account repairs nothing more. */
     long repaired = idt_count(&t, "outbox WHERE subject = 'mkt.evt.identity.eim.repaired'");

@@ -6,6 +6,8 @@
  * accounts attached and detached (ORG-6), AUTH-7, and bad input refused with nothing written. */
 #include "identity_support.h"
 
+TestSuite(identity_flow, .fini = idt_fini);
+
 struct eim_wait {
     const struct idt_cloud *cloud;
     const char *present[4];    /* names that must be in the group */

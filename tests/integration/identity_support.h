@@ -48,6 +48,10 @@ struct idt {
     struct bus *bus;
 };
 
+/* The running test's processes, stopped by idt_fini when an assertion ended the test early (so
+ * that no identity from a failed test keeps answering in the "identity" queue group). */
+static struct idt *idt_current;
+
 IDT_FN void idt_env_add(struct idt *t, const char *fmt, const char *value) {
     cr_assert(t->n_env < 24);
     snprintf(t->env[t->n_env], sizeof t->env[0], fmt, value);
@@ -98,6 +102,7 @@ IDT_FN void idt_start_identity(struct idt *t) {
  * more "KEY=VALUE" settings for identity (NULL-terminated, may be NULL). */
 IDT_FN void idt_start(struct idt *t, const char *const *extra, bool with_notifier) {
     memset(t, 0, sizeof *t);
+    idt_current = t;
     th_unique("", t->run, sizeof t->run);
     snprintf(t->schema, sizeof t->schema, "idt_%s", t->run);
     t->dsn = th_service_dsn(t->schema);
@@ -143,10 +148,27 @@ IDT_FN void idt_start(struct idt *t, const char *const *extra, bool with_notifie
 IDT_FN void idt_stop(struct idt *t) {
     if (t->identity.pid > 0)
         cr_expect_eq(th_stop(&t->identity, SIGTERM, 30000), 0, "identity did not exit 0 after SIGTERM");
+    t->identity.pid = 0;
     if (t->notifier_started)
         cr_expect_eq(th_stop(&t->notifier, SIGTERM, 30000), 0, "notifier did not exit 0 after SIGTERM");
+    t->notifier_started = false;
     bus_free(t->bus);
+    t->bus = NULL;
     free(t->dsn);
+    t->dsn = NULL;
+    idt_current = NULL;
+}
+
+/* .fini of every identity test: after a failed assertion, stop what the test started. */
+IDT_FN void idt_fini(void) {
+    struct idt *t = idt_current;
+    if (!t)
+        return;
+    if (t->identity.pid > 0 && th_alive(&t->identity))
+        th_stop(&t->identity, SIGTERM, 15000);
+    if (t->notifier_started && th_alive(&t->notifier))
+        th_stop(&t->notifier, SIGTERM, 15000);
+    idt_current = NULL;
 }
 
 /* ---- calls ---------------------------------------------------------------------------------------- */
