@@ -186,7 +186,7 @@ err_code consumers_start(struct notifier *n, struct err *e) {
         .max_deliver = MAX_DELIVER,
     };
     err_code code = svc_consume(n->svc, &mail, e);
-    for (size_t i = 0; code == ERR_OK && i < consumers_routes_count; i++) {
+    for (size_t i = 0; code == ERR_OK && n->cfg.consume_events && i < consumers_routes_count; i++) {
         k++;
         const char *type = consumers_routes[i].event_type;
         snprintf(n->durables[k], sizeof n->durables[k], "%s-%s", n->cfg.consumer_name, type);

@@ -25,7 +25,7 @@ struct consumers_route {
 extern const struct consumers_route consumers_routes[];
 extern const size_t consumers_routes_count;
 
-/* Starts the MAIL consumer and one EVENTS consumer per route on n->svc. */
+/* Starts the MAIL consumer and (unless MKT_MAIL_EVENTS=false) one EVENTS consumer per route. */
 err_code consumers_start(struct notifier *n, struct err *e) MKT_MUST_USE;
 
 /* The consumer functions, exposed for tests (m->worker->app is the notifier). */

@@ -311,7 +311,8 @@ static void job_run(struct worker *w, void *arg) {
     stalled = false;
     if (b.n == (size_t)cfg->batch)
         delivery_kick(d);
-    /* Stop well before the lease ends: a row sent after it could be sent by another job too. */
+    /* Stop well before the lease ends: a row sent after it could be sent by another job too.
+     * (main checks that the lease exceeds the SMTP time limit by 3 s, so this leaves >= 1 s.) */
     int64_t deadline = clock_mono_us() + lease - cfg->smtp_timeout_ms * 1000 - 2 * CLOCK_SECOND;
     size_t i = 0;
     for (; i < b.n; i++) {

@@ -55,6 +55,8 @@ static const struct config_field notifier_fields[] = {
                                                       "shared NATS uses its own)"},
     {"MKT_NOTIFIER_CONSUMER", CONFIG_STRING, "notifier", 1, 48, false,
      offsetof(struct notifier_config, consumer_name), "prefix of the durable consumers' names"},
+    {"MKT_MAIL_EVENTS", CONFIG_BOOL, "true", 0, 0, false, offsetof(struct notifier_config, consume_events),
+     "consume the EVENTS that call for mails (false: mail commands only)"},
 };
 
 static bool is_dir(const char *path) {
@@ -107,6 +109,11 @@ static err_code load_config(struct notifier_config *cfg, char *url_buf, size_t u
         cfg->templates_dir = default_templates_dir(dir_buf, dir_n);
     if (strncmp(cfg->smtp_url, "smtp://", 7) != 0 && strncmp(cfg->smtp_url, "smtps://", 8) != 0)
         return err_set(e, ERR_INVALID, "configuration: MKT_SMTP_URL: must start with smtp:// or smtps://");
+    /* A delivery starts a mail only while its lease outlasts the SMTP time limit, so that no
+     * other replica can claim the mail while it is being sent. */
+    if (cfg->lease_s * 1000 < cfg->smtp_timeout_ms + 3000)
+        return err_set(e, ERR_INVALID, "configuration: MKT_MAIL_LEASE_S (%lld s) must exceed MKT_SMTP_TIMEOUT_MS "
+                                       "(%lld ms) by at least 3 s", cfg->lease_s, cfg->smtp_timeout_ms);
     config_log(notifier_fields, CONFIG_COUNT(notifier_fields), cfg);
     return ERR_OK;
 }

@@ -30,6 +30,7 @@ struct notifier_config {
     const char *templates_dir;     /* MKT_TEMPLATES_DIR */
     const char *mail_subjects;     /* MKT_MAIL_SUBJECTS: filter of the MAIL consumer */
     const char *consumer_name;     /* MKT_NOTIFIER_CONSUMER: prefix of the durable consumers */
+    bool consume_events;           /* MKT_MAIL_EVENTS: also consume EVENTS (else commands only) */
 };
 
 struct notifier {

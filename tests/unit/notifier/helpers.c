@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -137,19 +138,27 @@ bool th_sink_start(struct th_sink *s) {
     snprintf(s->url, sizeof s->url, "smtp://127.0.0.1:%d", s->port);
     char listen[64], pythonpath[PATH_MAX + 64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
-    snprintf(pythonpath, sizeof pythonpath, "%s/tests/programs/mail_sink", th_repo_root());
+    snprintf(pythonpath, sizeof pythonpath, "PYTHONPATH=%s/tests/programs/mail_sink", th_repo_root());
+    /* Everything prepared before fork: the child only redirects and execs. */
+    char *envp[] = {pythonpath, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
+    char *argv[] = {"python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "mkt_sink.Sink", s->maildir, NULL};
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    pid_t parent = getpid();
+    fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        setenv("PYTHONPATH", pythonpath, 1);
-        int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0) {
             dup2(devnull, 1);
             dup2(devnull, 2);
         }
-        execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "mkt_sink.Sink", s->maildir,
-              (char *)NULL);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(1);
+        execve("/usr/bin/python3", argv, envp);
         _exit(127);
     }
+    if (devnull >= 0)
+        close(devnull);
     s->pid = pid;
     for (int i = 0; i < 200; i++) {
         if (port_open(s->port))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../../services/notifier/store.h"
 #include "crypto.h"
@@ -200,6 +201,7 @@ Test(store, list_filters_and_never_shows_secrets) {
         snprintf(key, sizeof key, "ev-%d", i);
         insert(key, i % 2 ? "odd@example.com" : "even@example.com", i < 4 ? "set_password" : "org_validated", T0 + i,
                true);
+        usleep(2000); /* ids are UUIDv7: ordered by their millisecond */
     }
     bool changed;
     claim_one(T0);
