@@ -5,9 +5,19 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "identity.pb-c.h"
+#include "mail.pb-c.h"
 #include "testing.pb-c.h"
 
 const struct event_type event_types[] = {
+    /* identity */
+    {"identity.organization.*", &mkt__identity__organization_event__descriptor},
+    {"identity.account.*", &mkt__identity__account_event__descriptor},
+    {"identity.outscale_account.*", &mkt__identity__outscale_account_event__descriptor},
+    {"identity.eim.*", &mkt__identity__eim_event__descriptor},
+    /* notifier */
+    {"notifier.mail.sent", &mkt__mail__mail_sent__descriptor},
+    {"notifier.mail.failed", &mkt__mail__mail_failed__descriptor},
     /* test programs (tests/programs/evt_*) */
     {"testing.tick", &mkt__testing__tick__descriptor},
     {"testing.*.tick", &mkt__testing__tick__descriptor},
