@@ -15,7 +15,7 @@
 #include "outbox.h"
 #include "log.h"
 #include "rules.h"
-#include "totp.h"
+#include "otp.h"
 
 /* Input types of each method; replies are named in proto/identity.proto and docs/IDENTITY.md. */
 const struct bus_method handlers_methods[] = {
@@ -257,7 +257,7 @@ const char *handlers_client_addr(const struct bus_call *call, const char *given)
 
 /* ---- TOTP (AUTH-6) ------------------------------------------------------------------------------------- */
 
-/* Opens the sealed TOTP secret of an account into out[TOTP_SECRET_LEN..]; *n its length. */
+/* Opens the sealed TOTP secret of an account into out[OTP_SECRET_LEN..]; *n its length. */
 err_code handlers_open_otp(struct identity *id, const char *account_id, const char *sealed, uint8_t *out, size_t *n,
                          struct err *e) {
     char context[80];
@@ -273,7 +273,7 @@ err_code handlers_check_otp(struct identity *id, PGconn *db, const struct store_
     int64_t step = 0;
     *ok = false;
     err_code code = handlers_open_otp(id, cred->id, sealed, secret, &n, e);
-    if (code == ERR_OK && totp_verify(secret, n, code_in, clock_now(), cred->otp_last_step, &step))
+    if (code == ERR_OK && otp_verify(secret, n, code_in, clock_now(), cred->otp_last_step, &step))
         code = store_otp_use_step(db, cred->id, step, ok, e);
     sodium_memzero(secret, sizeof secret);
     return code;

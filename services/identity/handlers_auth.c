@@ -12,7 +12,6 @@
 #include "id.h"
 #include "log.h"
 #include "rules.h"
-#include "totp.h"
 
 /* ---- links: set and reset the password ----------------------------------------------------------- */
 

@@ -10,7 +10,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
-#include "totp.h"
+#include "otp.h"
 
 err_code handlers_me(struct bus_call *call, struct err *e) {
     struct store_caller c;
@@ -85,8 +85,8 @@ err_code handlers_enroll_2fa(struct bus_call *call, struct err *e) {
     PGconn *db = call->worker->db;
     struct store_caller c;
     struct store_credentials cred;
-    uint8_t secret[TOTP_SECRET_LEN];
-    char b32[TOTP_SECRET_B32_MAX], sealed[VAULT_SEALED_MAX], context[80], uri[1024];
+    uint8_t secret[OTP_SECRET_LEN];
+    char b32[OTP_SECRET_B32_MAX], sealed[VAULT_SEALED_MAX], context[80], uri[1024];
     memset(&cred, 0, sizeof cred);
     err_code code = handlers_caller(call, &c, e);
     if (code == ERR_OK)
@@ -98,14 +98,14 @@ err_code handlers_enroll_2fa(struct bus_call *call, struct err *e) {
         goto done;
     }
     crypto_random(secret, sizeof secret);
-    base32_encode(secret, sizeof secret, b32, sizeof b32);
+    otp_base32_encode(secret, sizeof secret, b32, sizeof b32);
     snprintf(context, sizeof context, "accounts.otp:%s", c.account_id);
     code = vault_seal(id->vault, context, secret, sizeof secret, sealed, sizeof sealed, e);
     if (code == ERR_OK)
         code = store_otp_set_pending(db, c.account_id, sealed, e);
     if (code != ERR_OK)
         goto done;
-    if (!totp_uri(id->cfg.otp_issuer, c.email, b32, uri, sizeof uri)) {
+    if (!otp_uri(id->cfg.otp_issuer, c.email, b32, uri, sizeof uri)) {
         code = err_set(e, ERR_INTERNAL, "otpauth URI too long");
         goto done;
     }
@@ -145,7 +145,7 @@ err_code handlers_confirm_2fa(struct bus_call *call, struct err *e) {
     code = handlers_open_otp(id, c.account_id, cred.otp_pending, secret, &n, e);
     if (code != ERR_OK)
         goto done;
-    if (!totp_verify(secret, n, in->code, clock_now(), -1, &step)) {
+    if (!otp_verify(secret, n, in->code, clock_now(), -1, &step)) {
         code = err_set(e, ERR_INVALID, "field 'code': wrong code (check the authenticator app's clock)");
         goto done;
     }

@@ -12,8 +12,6 @@
  *     and nothing written (row counts of identity's tables unchanged);
  *   - throttling: failed logins (AUTH-8) and the gateway's own rate limit -> 429 + Retry-After. */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
@@ -22,7 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
+#include "cloudsim.h"
 #include "harness.h"
+#include "maildir.h"
+#include "otp.h"
 
 /* ---- HTTP --------------------------------------------------------------------------------------- */
 
@@ -34,34 +36,6 @@ struct resp {
     char www_auth[32];
 };
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *d, size_t size, size_t nmemb, void *ud) {
-    struct buf *b = ud;
-    size_t n = size * nmemb;
-    b->p = realloc(b->p, b->n + n + 1);
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
-static void header_copy(const char *head, const char *name, char *out, size_t n) {
-    out[0] = '\0';
-    size_t k = strlen(name);
-    for (const char *l = head; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-        if (strncasecmp(l, name, k) == 0 && l[k] == ':') {
-            const char *v = l + k + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
-            return;
-        }
-}
-
 static void resp_free(struct resp *r) {
     json_decref(r->json);
     free(r->body);
@@ -71,35 +45,18 @@ static void resp_free(struct resp *r) {
 /* method url [Bearer token] [JSON body]; the response is the caller's (resp_free). */
 static struct resp http(const char *method, const char *url, const char *token, const char *body) {
     struct resp r = {0};
-    CURL *c = curl_easy_init();
-    cr_assert(c);
-    struct buf b = {0}, h = {0};
-    struct curl_slist *hl = curl_slist_append(NULL, "Content-Type: application/json");
-    char auth[512];
+    char auth[512], *head = NULL;
+    const char *headers[] = {"Content-Type: application/json", NULL, NULL};
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: %s%s", strchr(token, ' ') ? "" : "Bearer ", token);
-        hl = curl_slist_append(hl, auth);
+        headers[1] = auth;
     }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    CURLcode cc = curl_easy_perform(c);
-    cr_assert_eq(cc, CURLE_OK, "%s %s: %s", method, url, curl_easy_strerror(cc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(hl);
-    curl_easy_cleanup(c);
-    r.body = b.p ? b.p : strdup("");
+    r.status = th_http_full(method, url, body, headers, &r.body, &head);
+    cr_assert(r.status != 0, "%s %s: no response", method, url);
     r.json = json_loads(r.body, JSON_DECODE_ANY, NULL);
-    header_copy(h.p ? h.p : "", "Retry-After", r.retry_after, sizeof r.retry_after);
-    header_copy(h.p ? h.p : "", "WWW-Authenticate", r.www_auth, sizeof r.www_auth);
-    free(h.p);
+    th_header(head, "Retry-After", r.retry_after, sizeof r.retry_after);
+    th_header(head, "WWW-Authenticate", r.www_auth, sizeof r.www_auth);
+    free(head);
     return r;
 }
 
@@ -124,7 +81,7 @@ struct it {
     char run[24];           /* unique per test: e-mails, names */
     char schema[40];        /* identity's own schema and role for this test */
     char op_email[96], op_password[64];
-    char env[3][12][400];
+    char env[2][12][400];   /* settings of identity and of the gateway */
 };
 
 #define PASSWORD "Str0ng!Passw0rd"
@@ -159,21 +116,8 @@ static void start_identity(struct it *t, const char *const *extra) {
     free(dsn);
 }
 
-static void start_notifier(struct it *t) {
-    char(*env)[400] = t->env[1];
-    char *dsn = th_service_dsn("notifier");
-    snprintf(env[0], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
-    snprintf(env[1], 400, "MKT_PG_DSN=%s", dsn);
-    snprintf(env[2], 400, "MKT_SMTP_URL=%s", th_env("MKT_TEST_SMTP_URL"));
-    snprintf(env[3], 400, "MKT_TEMPLATES_DIR=%s/services/notifier/templates", th_env("MKT_TEST_ROOT"));
-    snprintf(env[4], 400, "MKT_DRAIN_MS=5000");
-    const char *e[] = {env[0], env[1], env[2], env[3], env[4], NULL};
-    t->notifier = th_spawn("notifier", NULL, e);
-    free(dsn);
-}
-
 static struct th_proc start_gateway(struct it *t, char url[64], const char *rate_per_s, const char *burst) {
-    char(*env)[400] = t->env[2];
+    char(*env)[400] = t->env[1];
     int port = th_free_port();
     snprintf(url, 64, "http://127.0.0.1:%d", port);
     snprintf(env[0], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
@@ -213,7 +157,7 @@ static void it_start(struct it *t, const char *const *identity_env) {
     snprintf(t->op_email, sizeof t->op_email, "operator-%s@example.com", t->run);
     snprintf(t->op_password, sizeof t->op_password, "0perator!Pw-%s", t->run);
     start_identity(t, identity_env);
-    start_notifier(t);
+    t->notifier = th_spawn_notifier();
     t->gateway = start_gateway(t, t->url, "0", "100");
     struct ready_arg a = {t->url, "identity"}, b = {t->url, "notifier"};
     if (!th_eventually(service_up, &a, 60000) || !th_eventually(service_up, &b, 30000)) {
@@ -238,132 +182,6 @@ static struct resp call(const struct it *t, const char *method, const char *path
     char u[600];
     snprintf(u, sizeof u, "%s%s", t->url, path);
     return http(method, u, token, body);
-}
-
-/* ---- mails ------------------------------------------------------------------------------------------- */
-
-static int hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Quoted-printable decoding of a whole mail (headers pass through unchanged). */
-static char *qp_decode(const char *s) {
-    size_t n = strlen(s);
-    char *out = malloc(n + 1), *o = out;
-    for (size_t i = 0; i < n;) {
-        if (s[i] == '=' && s[i + 1] == '\n')
-            i += 2;
-        else if (s[i] == '=' && s[i + 1] == '\r' && s[i + 2] == '\n')
-            i += 3;
-        else if (s[i] == '=' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 3;
-        } else
-            *o++ = s[i++];
-    }
-    *o = '\0';
-    return out;
-}
-
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = calloc(1, (size_t)len + 1);
-    size_t got = fread(s, 1, (size_t)len, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-struct token_wait {
-    const char *rcpt;
-    const char *link;     /* "set-password" or "reset-password" */
-    char token[256];
-};
-
-/* The newest (last in the folder order is not reliable: any) unused link token for rcpt. */
-static bool find_token(void *arg) {
-    struct token_wait *w = arg;
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s/new", th_env("MKT_TEST_MAILDIR"));
-    DIR *d = opendir(dir);
-    if (!d)
-        return false;
-    bool found = false;
-    for (struct dirent *de; !found && (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        char *raw = read_file(path);
-        if (!raw)
-            continue;
-        char rcpt[300];
-        header_copy(raw, "X-RcptTo", rcpt, sizeof rcpt);
-        if (strcasecmp(rcpt, w->rcpt) == 0) {
-            char *text = qp_decode(raw);
-            char marker[64];
-            snprintf(marker, sizeof marker, "%s?token=", w->link);
-            const char *p = strstr(text, marker);
-            if (p) {
-                p += strlen(marker);
-                size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
-                snprintf(w->token, sizeof w->token, "%.*s", (int)n, p);
-                found = n > 0;
-                if (found) /* used: later waits for the same address find the next mail */
-                    remove(path);
-            }
-            free(text);
-        }
-        free(raw);
-    }
-    closedir(d);
-    return found;
-}
-
-static void mail_token(const char *rcpt, const char *link, char out[256]) {
-    struct token_wait w = {.rcpt = rcpt, .link = link};
-    cr_assert(th_eventually(find_token, &w, 30000), "no %s mail for %s within 30 s", link, rcpt);
-    snprintf(out, 256, "%s", w.token);
-}
-
-/* ---- the cloud emulator ------------------------------------------------------------------------------ */
-
-struct cloud_account {
-    char account_id[16];
-    char email[96];
-    char access_key[24];
-    char secret_key[48];
-};
-
-static void random_alnum(char *out, size_t n, const char *alphabet) {
-    size_t k = strlen(alphabet);
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[randombytes_uniform((uint32_t)k)];
-    out[n] = '\0';
-}
-
-static struct cloud_account cloud_account_new(const struct it *t, const char *who) {
-    struct cloud_account a;
-    random_alnum(a.account_id, 12, "0123456789");
-    a.account_id[0] = '9';
-    snprintf(a.email, sizeof a.email, "%s-%s@example.com", who, t->run);
-    random_alnum(a.access_key, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-    random_alnum(a.secret_key, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-    char url[200], body[600];
-    snprintf(url, sizeof url, "%s/_sim/accounts", th_env("MKT_TEST_CLOUD_URL"));
-    snprintf(body, sizeof body,
-             "{\"account_id\":\"%s\",\"email\":\"%s\",\"access_key\":\"%s\",\"secret_key\":\"%s\","
-             "\"regions\":[\"cloudgouv-eu-west-1\",\"eu-west-2\"]}",
-             a.account_id, a.email, a.access_key, a.secret_key);
-    struct resp r = http("POST", url, NULL, body);
-    cr_assert(r.status >= 200 && r.status < 300, "emulator account: %ld %s", r.status, r.body);
-    resp_free(&r);
-    return a;
 }
 
 /* ---- actors ------------------------------------------------------------------------------------------ */
@@ -397,8 +215,8 @@ static void login(const struct it *t, struct actor *a) {
 
 /* Reads the set-password mail of a->email, sets the password, logs in. */
 static void set_password_and_login(const struct it *t, struct actor *a) {
-    char tok[256], body[600];
-    mail_token(a->email, "set-password", tok);
+    char tok[TH_MAILDIR_TOKEN_MAX], body[600];
+    th_maildir_token(a->email, "set-password", tok);
     snprintf(a->password, sizeof a->password, "%s", PASSWORD);
     snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"%s\"}", tok, a->password);
     struct resp r = call(t, "POST", "/v1/password/set", NULL, body);
@@ -412,8 +230,8 @@ static void set_password_and_login(const struct it *t, struct actor *a) {
 }
 
 /* Signs an organization up over HTTP and logs its first administrator in. */
-static void signup(const struct it *t, struct actor *admin, const char *types, struct cloud_account *ca) {
-    *ca = cloud_account_new(t, admin->name);
+static void signup(const struct it *t, struct actor *admin, const char *types, struct th_cloudsim_account *ca) {
+    *ca = th_cloudsim_account_new(admin->name, t->run);
     char body[1000];
     snprintf(body, sizeof body,
              "{\"organization\":{\"name\":\"%s %s\",\"types\":%s},\"outscale\":{\"access_key\":\"%s\",\"secret_key\":"
@@ -450,103 +268,19 @@ static void operator_login(const struct it *t, struct actor *op) {
     login(t, op);
 }
 
-/* ---- TOTP (RFC 6238: HMAC-SHA1, 30 s, 6 digits), to confirm 2FA like an authenticator app ------------- */
-
-static uint32_t rol(uint32_t x, int n) {
-    return (x << n) | (x >> (32 - n));
-}
-
-static void sha1(const uint8_t *msg, size_t len, uint8_t out[20]) {
-    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    size_t total = ((len + 8) / 64 + 1) * 64;
-    uint8_t *m = calloc(1, total);
-    memcpy(m, msg, len);
-    m[len] = 0x80;
-    uint64_t bits = (uint64_t)len * 8;
-    for (int i = 0; i < 8; i++)
-        m[total - 1 - i] = (uint8_t)(bits >> (8 * i));
-    for (size_t off = 0; off < total; off += 64) {
-        uint32_t w[80];
-        for (int i = 0; i < 16; i++)
-            w[i] = (uint32_t)m[off + 4 * i] << 24 | (uint32_t)m[off + 4 * i + 1] << 16 |
-                   (uint32_t)m[off + 4 * i + 2] << 8 | m[off + 4 * i + 3];
-        for (int i = 16; i < 80; i++)
-            w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-        for (int i = 0; i < 80; i++) {
-            uint32_t f, k;
-            if (i < 20)
-                f = (b & c) | (~b & d), k = 0x5A827999;
-            else if (i < 40)
-                f = b ^ c ^ d, k = 0x6ED9EBA1;
-            else if (i < 60)
-                f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-            else
-                f = b ^ c ^ d, k = 0xCA62C1D6;
-            uint32_t tmp = rol(a, 5) + f + e + k + w[i];
-            e = d, d = c, c = rol(b, 30), b = a, a = tmp;
-        }
-        h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-    }
-    free(m);
-    for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 4; j++)
-            out[4 * i + j] = (uint8_t)(h[i] >> (24 - 8 * j));
-}
-
-static void hmac_sha1(const uint8_t *key, size_t klen, const uint8_t *msg, size_t mlen, uint8_t out[20]) {
-    uint8_t k[64] = {0}, ipad[64 + 8], opad[64 + 20], inner[20];
-    if (klen > 64)
-        sha1(key, klen, k);
-    else
-        memcpy(k, key, klen);
-    for (int i = 0; i < 64; i++)
-        ipad[i] = k[i] ^ 0x36, opad[i] = k[i] ^ 0x5c;
-    memcpy(ipad + 64, msg, mlen);
-    sha1(ipad, 64 + mlen, inner);
-    memcpy(opad + 64, inner, 20);
-    sha1(opad, 64 + 20, out);
-}
+/* ---- TOTP, to confirm 2FA like an authenticator app ------------------------------------------------- */
 
 /* The code of the step `shift` steps from now, for a base32 secret. */
-static void totp_now(const char *b32, int shift, char out[7]) {
-    uint8_t key[64];
-    size_t n = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (const char *p = b32; *p && n < sizeof key; p++) {
-        const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        const char *q = strchr(al, *p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-        if (!q || *p == '=')
-            continue;
-        acc = acc << 5 | (uint32_t)(q - al);
-        bits += 5;
-        if (bits >= 8) {
-            key[n++] = (uint8_t)(acc >> (bits - 8));
-            bits -= 8;
-        }
-    }
-    uint64_t step = (uint64_t)time(NULL) / 30 + (uint64_t)shift;
-    uint8_t msg[8], mac[20];
-    for (int i = 0; i < 8; i++)
-        msg[7 - i] = (uint8_t)(step >> (8 * i));
-    hmac_sha1(key, n, msg, 8, mac);
-    int o = mac[19] & 0xf;
-    uint32_t v = ((uint32_t)(mac[o] & 0x7f) << 24 | (uint32_t)mac[o + 1] << 16 | (uint32_t)mac[o + 2] << 8 | mac[o + 3]) %
-                 1000000;
-    snprintf(out, 7, "%06u", v);
+static void totp_now(const char *b32, int shift, char out[OTP_DIGITS + 1]) {
+    cr_assert(otp_code_at(b32, clock_now(), shift, out), "not a base32 secret: '%s'", b32);
 }
 
 Test(gateway_identity, totp_vector) {
     /* RFC 6238 appendix B, SHA-1, T = 59 s: 94287082 -> 6 digits 287082 (HOTP counter 1). */
-    uint8_t mac[20];
-    const char *key = "12345678901234567890";
-    uint8_t msg[8] = {0, 0, 0, 0, 0, 0, 0, 1};
-    hmac_sha1((const uint8_t *)key, 20, msg, 8, mac);
-    int o = mac[19] & 0xf;
-    uint32_t v = ((uint32_t)(mac[o] & 0x7f) << 24 | (uint32_t)mac[o + 1] << 16 | (uint32_t)mac[o + 2] << 8 | mac[o + 3]) %
-                 100000000;
-    cr_expect_eq(v, 94287082u);
+    cr_expect_eq(otp_hotp((const uint8_t *)"12345678901234567890", 20, 1, 8), 94287082u);
+    char code[OTP_DIGITS + 1];
+    cr_assert(otp_code_at("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 59 * CLOCK_SECOND, 0, code));
+    cr_expect_str_eq(code, "287082");
 }
 
 /* ---- the authorization matrix ------------------------------------------------------------------------- */
@@ -559,7 +293,7 @@ struct world {
     struct it t;
     struct actor who[N_WHO];
     struct actor buyer_victim;          /* an account of the buyer organization to delete */
-    struct cloud_account buyer_cloud, seller_cloud, other_cloud;
+    struct th_cloudsim_account buyer_cloud, seller_cloud, other_cloud;
     char buyer_attached_id[40];         /* an extra OUTSCALE account of the buyer organization */
     char other_org_id[40];
 };
@@ -594,7 +328,7 @@ static void prep_attach(struct world *w, enum who a, char *path, size_t pn, char
     (void)path, (void)pn;
     char name[32];
     snprintf(name, sizeof name, "attach%d", (int)a);
-    struct cloud_account ca = cloud_account_new(&w->t, name);
+    struct th_cloudsim_account ca = th_cloudsim_account_new(name, w->t.run);
     snprintf(body, bn, "{\"access_key\":\"%s\",\"secret_key\":\"%s\"}", ca.access_key, ca.secret_key);
 }
 
@@ -687,7 +421,7 @@ static void world_build(struct world *w) {
     add_member(t, &w->who[BUYER_ADMIN], &w->buyer_victim, "[\"user\"]", false);
     operator_login(t, &w->who[OPERATOR]);
     /* An extra OUTSCALE account for the buyer organization (ORG-6), to detach later. */
-    struct cloud_account extra = cloud_account_new(t, "buyer-extra");
+    struct th_cloudsim_account extra = th_cloudsim_account_new("buyer-extra", t->run);
     char body[200];
     snprintf(body, sizeof body, "{\"access_key\":\"%s\",\"secret_key\":\"%s\"}", extra.access_key, extra.secret_key);
     struct resp r = call(t, "POST", "/v1/organization/outscale-accounts", w->who[BUYER_ADMIN].token, body);
@@ -823,7 +557,7 @@ Test(gateway_identity, sessions_end_when_they_should, .timeout = 180) {
     struct it t;
     it_start(&t, NULL);
     struct actor admin = {.name = "sess-admin"}, user = {.name = "sess-user"}, second;
-    struct cloud_account ca;
+    struct th_cloudsim_account ca;
     signup(&t, &admin, "[\"buyer\"]", &ca);
 
     /* Two sessions; changing the password from one ends the other (AUTH-5) within the cache TTL. */
@@ -925,9 +659,9 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     struct it t;
     it_start(&t, NULL);
     struct actor admin = {.name = "bad-admin"};
-    struct cloud_account ca;
+    struct th_cloudsim_account ca;
     signup(&t, &admin, "[\"seller\"]", &ca);
-    struct cloud_account fresh = cloud_account_new(&t, "bad-fresh");
+    struct th_cloudsim_account fresh = th_cloudsim_account_new("bad-fresh", t.run);
 
     long long orgs = count(&t, "organizations"), accounts = count(&t, "accounts"), osc = count(&t, "outscale_accounts");
     char keys[200], big_name[400], body[2000];
@@ -1049,8 +783,8 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     struct actor second = {.name = "bad-second"};
     add_member(&t, &admin, &second, "[\"user\"]", false);
     accounts = count(&t, "accounts");
-    char tok[256];
-    mail_token(second.email, "set-password", tok);
+    char tok[TH_MAILDIR_TOKEN_MAX];
+    th_maildir_token(second.email, "set-password", tok);
     snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"short\"}", tok);
     r = call(&t, "POST", "/v1/password/set", NULL, body);
     cr_expect_eq(r.status, 400, "%s", r.body);
@@ -1075,7 +809,7 @@ Test(gateway_identity, throttled_with_retry_after, .timeout = 180) {
     struct it t;
     it_start(&t, identity_env);
     struct actor admin = {.name = "thr-admin"};
-    struct cloud_account ca;
+    struct th_cloudsim_account ca;
     signup(&t, &admin, "[\"buyer\"]", &ca);
 
     /* AUTH-8: failed logins for one account -> 429 from identity, Retry-After passed on. */

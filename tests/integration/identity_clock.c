@@ -40,19 +40,19 @@ Test(identity_clock, links_sessions_totp_and_throttling_at_their_boundaries, .ti
     static const char *const env[] = {"MKT_LOGIN_MAX_FAILURES=4", "MKT_LOGIN_WINDOW_S=600", NULL};
     struct idt t;
     idt_start(&t, env, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin;
     struct err e;
     idt_signup(&t, "clock", "buyer", &cloud, &admin);
 
     /* ORG-2/ACC-3: two accounts created at T; one link used at T+23:59 works, the other at T+24:01 does not. */
-    char early[128], late[128], tok_a[128], tok_b[128];
+    char early[128], late[128], tok_a[TH_MAILDIR_TOKEN_MAX], tok_b[TH_MAILDIR_TOKEN_MAX];
     snprintf(early, sizeof early, "early-%s@example.com", t.run);
     snprintf(late, sizeof late, "late-%s@example.com", t.run);
     create_account(&t, &admin, early);
     create_account(&t, &admin, late);
-    idt_mail_token(early, "set-password", tok_a);
-    idt_mail_token(late, "set-password", tok_b);
+    th_maildir_token(early, "set-password", tok_a);
+    th_maildir_token(late, "set-password", tok_b);
     idt_clock_set(&t, 23 * H + 59 * M);
     cr_expect_eq(use_link(&t, "set_password", tok_a, IDT_PASSWORD, &e), ERR_OK, "link at 23 h 59: %s", e.msg);
     cr_expect_eq(use_link(&t, "set_password", tok_a, IDT_PASSWORD, &e), ERR_INVALID, "a link used twice");
@@ -69,20 +69,20 @@ Test(identity_clock, links_sessions_totp_and_throttling_at_their_boundaries, .ti
     idt_clock_set(&t, base);
     forgot(&t, "nobody-at-all@example.com");
     forgot(&t, early);
-    char reset1[128], reset2[128];
-    idt_mail_token(early, "reset-password", reset1);
+    char reset1[TH_MAILDIR_TOKEN_MAX], reset2[TH_MAILDIR_TOKEN_MAX];
+    th_maildir_token(early, "reset-password", reset1);
     idt_clock_set(&t, base + 4 * M + 59);
     cr_expect_eq(use_link(&t, "reset_password", reset1, IDT_PASSWORD2, &e), ERR_OK, "reset at 4:59: %s", e.msg);
     cr_expect_eq(use_link(&t, "reset_password", reset1, IDT_PASSWORD, &e), ERR_INVALID, "reset link used twice");
     base += 10 * M;
     idt_clock_set(&t, base);
     forgot(&t, early);
-    idt_mail_token(early, "reset-password", reset2);
+    th_maildir_token(early, "reset-password", reset2);
     idt_clock_set(&t, base + 5 * M + 1);
     cr_expect_eq(use_link(&t, "reset_password", reset2, IDT_PASSWORD, &e), ERR_INVALID, "reset at 5:01 accepted");
     cr_expect(strstr(e.msg, "expired"), "%s", e.msg);
-    struct idt_mail_wait nobody = {.rcpt = "nobody-at-all@example.com", .marker = "token=", .keep = true};
-    cr_expect(!idt_find_mail(&nobody), "a reset mail went to an unknown address");
+    struct th_maildir_wait nobody = {.rcpt = "nobody-at-all@example.com", .marker = "token=", .keep = true};
+    cr_expect(!th_maildir_find(&nobody), "a reset mail went to an unknown address");
 
     /* AUTH-5: two sessions opened at S; at S+23:59 the first is used (and extended); at S+24:01 the
      * second (idle 24:01) is refused, the first (idle 2 min) lives. */
@@ -115,8 +115,8 @@ Test(identity_clock, links_sessions_totp_and_throttling_at_their_boundaries, .ti
     cr_expect_eq(idt_resolve(&t, &s1, &e), ERR_OK, "the changing session ended: %s", e.msg);
     /* ... and a reset ends them all. */
     forgot(&t, early);
-    char reset3[128];
-    idt_mail_token(early, "reset-password", reset3);
+    char reset3[TH_MAILDIR_TOKEN_MAX];
+    th_maildir_token(early, "reset-password", reset3);
     cr_expect_eq(use_link(&t, "reset_password", reset3, IDT_PASSWORD2, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(idt_resolve(&t, &s1, &e), ERR_UNAUTHENTICATED, "a session survived a reset");
     snprintf(s1.password, sizeof s1.password, "%s", IDT_PASSWORD2);

@@ -11,7 +11,7 @@ static const char *const eim_env[] = {"MKT_EIM_LEASE_S=3", "MKT_EIM_BACKOFF_MAX_
                                       NULL};
 
 struct member_wait {
-    const struct idt_cloud *cloud;
+    const struct th_cloudsim_account *cloud;
     char name[64];
 };
 
@@ -49,7 +49,7 @@ static void new_account(struct idt *t, struct idt_who *admin, const char *who, c
     protobuf_c_message_free_unpacked(rep, NULL);
 }
 
-static void signed_up(struct idt *t, struct idt_cloud *cloud, struct idt_who *admin) {
+static void signed_up(struct idt *t, struct th_cloudsim_account *cloud, struct idt_who *admin) {
     idt_signup(t, "eim", "buyer", cloud, admin);
     struct member_wait w = {.cloud = cloud};
     idt_eim_name(admin->account_id, w.name);
@@ -59,13 +59,13 @@ static void signed_up(struct idt *t, struct idt_cloud *cloud, struct idt_who *ad
 Test(identity_eim, cloud_faults_are_retried_until_the_user_exists, .timeout = 120) {
     struct idt t;
     idt_start(&t, eim_env, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin;
     signed_up(&t, &cloud, &admin);
 
     /* 5 refusals: the client tries twice per attempt (MKT_CLOUD_MAX_TRIES=2), so the job fails
      * twice before its third attempt gets through. */
-    idt_faults("{\"operations\":[\"CreateUser\"],\"status\":503,\"count\":5}");
+    th_cloudsim_faults("{\"operations\":[\"CreateUser\"],\"status\":503,\"count\":5}");
     char id[40];
     new_account(&t, &admin, "faulty", id);
     struct sql_wait sw = {.t = &t, .at_least = 1};
@@ -78,7 +78,7 @@ Test(identity_eim, cloud_faults_are_retried_until_the_user_exists, .timeout = 12
     snprintf(sw.where, sizeof sw.where, "eim_users WHERE account_id = '%s' AND state = 'ready' AND last_error IS NULL",
              id);
     cr_expect(th_eventually(sql_reached, &sw, IDT_WAIT_MS), "the job is not marked ready");
-    idt_faults(NULL);
+    th_cloudsim_faults(NULL);
     idt_who_cleanup(&admin);
     idt_stop(&t);
 }
@@ -86,12 +86,12 @@ Test(identity_eim, cloud_faults_are_retried_until_the_user_exists, .timeout = 12
 Test(identity_eim, kill9_between_cloud_calls_then_restart_converges, .timeout = 120) {
     struct idt t;
     idt_start(&t, eim_env, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin;
     signed_up(&t, &cloud, &admin);
 
     /* CreateUser answers after 2 s; identity dies while waiting, before AddUserToUserGroup. */
-    idt_faults("{\"operations\":[\"CreateUser\"],\"latency_ms\":2000,\"count\":1}");
+    th_cloudsim_faults("{\"operations\":[\"CreateUser\"],\"latency_ms\":2000,\"count\":1}");
     char id[40];
     new_account(&t, &admin, "killed", id);
     struct sql_wait sw = {.t = &t, .at_least = 1};
@@ -106,7 +106,7 @@ Test(identity_eim, kill9_between_cloud_calls_then_restart_converges, .timeout = 
     cr_expect(idt_has_name(v.names, w.name) && !idt_has_name(v.members, w.name),
               "the kill did not land between CreateUser and AddUserToUserGroup (names: %s; members: %s)", v.names,
               v.members);
-    idt_faults(NULL);
+    th_cloudsim_faults(NULL);
 
     /* Restart: the lease (3 s) runs out, the job runs again, finds the user and completes. */
     idt_start_identity(&t);
@@ -123,7 +123,7 @@ Test(identity_eim, drift_is_repaired_by_reconciliation, .timeout = 120) {
     static const char *const env[] = {"MKT_EIM_LEASE_S=3", "MKT_EIM_BACKOFF_MAX_S=1", "MKT_EIM_RECONCILE_S=2", NULL};
     struct idt t;
     idt_start(&t, env, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin;
     signed_up(&t, &cloud, &admin);
     char admin_eim[64];
@@ -131,7 +131,7 @@ Test(identity_eim, drift_is_repaired_by_reconciliation, .timeout = 120) {
 
     /* Behind identity's back, with the account's root key: the group goes (members and policy
      * link with it) and the admin's EIM user too. */
-    struct cloud *root = idt_cloud_client(&cloud);
+    struct cloud *root = th_cloudsim_client(&cloud);
     struct err e;
     cr_assert_eq(cloud_delete_user_group(root, "marketplace_group", NULL, true, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(cloud_delete_user(root, admin_eim, &e), ERR_OK, "%s", e.msg);

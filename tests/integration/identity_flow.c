@@ -9,7 +9,7 @@
 TestSuite(identity_flow, .fini = idt_fini);
 
 struct eim_wait {
-    const struct idt_cloud *cloud;
+    const struct th_cloudsim_account *cloud;
     const char *present[4];    /* names that must be in the group */
     const char *absent[4];     /* names that must not exist */
     int min_users;
@@ -41,7 +41,7 @@ static Mkt__Identity__Account *me(struct idt *t, struct idt_who *w) {
 Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
     struct idt t;
     idt_start(&t, NULL, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin, user, other_admin, op = {0};
     struct err e;
     ProtobufCMessage *rep = NULL;
@@ -159,7 +159,7 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
     cr_expect_eq(idt_call(&t, "update_account", idt_actor(&admin), &ua.base, NULL, NULL, &e), ERR_OK, "%s", e.msg);
 
     /* Other organizations' resources do not exist for this admin. */
-    struct idt_cloud other_cloud;
+    struct th_cloudsim_account other_cloud;
     idt_signup(&t, "olga", "buyer", &other_cloud, &other_admin);
     idr.id = user.account_id;
     cr_expect_eq(idt_call(&t, "delete_account", idt_actor(&other_admin), &idr.base, NULL, NULL, &e), ERR_NOT_FOUND);
@@ -178,7 +178,7 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
 
     /* ORG-6: attach another OUTSCALE account (proof by its keys): the footing and every account's
      * EIM user appear there; detach removes them. */
-    struct idt_cloud extra = idt_cloud_new(&t, "extra");
+    struct th_cloudsim_account extra = th_cloudsim_account_new("extra", t.run);
     Mkt__Identity__AttachOutscaleAccount at = MKT__IDENTITY__ATTACH_OUTSCALE_ACCOUNT__INIT;
     at.access_key = extra.access_key;
     at.secret_key = "0000000000000000000000000000000000000000";
@@ -258,8 +258,8 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
     cr_expect_str_eq(org->status, "validated");
     cr_expect(org->validated_us > 0);
     protobuf_c_message_free_unpacked(rep, NULL);
-    struct idt_mail_wait mw = {.rcpt = admin.email, .marker = "Subject:"};
-    cr_expect(th_eventually(idt_find_mail, &mw, IDT_WAIT_MS), "ORG-3: the administrator got no mail on validation");
+    struct th_maildir_wait mw = {.rcpt = admin.email, .marker = "Subject:"};
+    cr_expect(th_eventually(th_maildir_find, &mw, IDT_WAIT_MS), "ORG-3: the administrator got no mail on validation");
     cr_expect_eq(idt_resolve(&t, &admin, &e), ERR_OK);
     cr_expect_str_eq(idt_actor(&admin)->org_status, "validated");
     Mkt__Identity__SetUgap su = MKT__IDENTITY__SET_UGAP__INIT;
@@ -293,7 +293,7 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
 Test(identity_flow, bad_input_is_refused_and_writes_nothing, .timeout = 120) {
     struct idt t;
     idt_start(&t, NULL, true);
-    struct idt_cloud cloud;
+    struct th_cloudsim_account cloud;
     struct idt_who admin;
     struct err e;
     idt_signup(&t, "bad", "buyer", &cloud, &admin);
@@ -303,7 +303,7 @@ Test(identity_flow, bad_input_is_refused_and_writes_nothing, .timeout = 120) {
     const char *requests_outbox = "outbox WHERE subject NOT LIKE 'mkt.evt.identity.eim.%'";
     long outbox = idt_count(&t, requests_outbox);
 
-    struct idt_cloud fresh = idt_cloud_new(&t, "fresh");
+    struct th_cloudsim_account fresh = th_cloudsim_account_new("fresh", t.run);
     char *buyer[] = {"buyer"}, *broker[] = {"broker"}, *dup[] = {"buyer", "buyer"};
     struct {
         const char *name;

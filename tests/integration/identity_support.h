@@ -1,37 +1,34 @@
 /* Shared by the identity integration tests (tests/integration/identity_*.c): start identity (its
  * own schema, role, durable consumer and clock file) and the notifier; call identity over NATS as
- * the gateway does (resolve a token into an actor, pass it in the envelope); fresh emulator
- * accounts; links read from the mails the SMTP sink received; TOTP codes from the service's own
- * pure totp.c (included below, so the tests compute codes exactly as identity checks them).
- * Everything is static: each test file is its own program. */
+ * the gateway does (resolve a token into an actor, pass it in the envelope); sign-up with a fresh
+ * emulator account (tests/support/cloudsim.h) and links read from the mails the SMTP sink received
+ * (tests/support/maildir.h); what identity built in the emulator; TOTP codes from lib/otp, the code
+ * identity checks them with, at identity's shifted time. Everything is static: each test file is
+ * its own program. */
 #ifndef IDENTITY_IT_SUPPORT_H
 #define IDENTITY_IT_SUPPORT_H
 
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "bus.h"
 #include "clock.h"
 #include "cloud.h"
+#include "cloudsim.h"
 #include "crypto.h"
 #include "harness.h"
 #include "identity.pb-c.h"
-
-/* The pure TOTP of the service itself (and its SHA-1). */
-#include "../../services/identity/sha1.c"
-#include "../../services/identity/totp.c"
+#include "maildir.h"
+#include "otp.h"
 
 #define IDT_FN static __attribute__((unused))
 #define IDT_PASSWORD "Correct-Horse-9-Battery"
 #define IDT_PASSWORD2 "Another-Strong-8-Secret"
-#define IDT_REGION "cloudgouv-eu-west-1"
 #define IDT_WAIT_MS 30000
 
 struct idt {
@@ -130,17 +127,8 @@ IDT_FN void idt_start(struct idt *t, const char *const *extra, bool with_notifie
     struct err e;
     cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "identity-it", &t->bus, &e), ERR_OK, "%s", e.msg);
     if (with_notifier) {
-        char *ndsn = th_service_dsn("notifier");
-        char nenv[5][400];
-        snprintf(nenv[0], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
-        snprintf(nenv[1], 400, "MKT_PG_DSN=%s", ndsn);
-        snprintf(nenv[2], 400, "MKT_SMTP_URL=%s", th_env("MKT_TEST_SMTP_URL"));
-        snprintf(nenv[3], 400, "MKT_TEMPLATES_DIR=%s/services/notifier/templates", th_env("MKT_TEST_ROOT"));
-        snprintf(nenv[4], 400, "MKT_DRAIN_MS=5000");
-        const char *ne[] = {nenv[0], nenv[1], nenv[2], nenv[3], nenv[4], NULL};
-        t->notifier = th_spawn("notifier", NULL, ne);
+        t->notifier = th_spawn_notifier();
         t->notifier_started = true;
-        free(ndsn);
     }
     idt_start_identity(t);
 }
@@ -241,152 +229,7 @@ IDT_FN void idt_login(struct idt *t, struct idt_who *w) {
     cr_assert_eq(idt_login_otp(t, w, NULL, &e), ERR_OK, "login %s: %s: %s", w->email, err_code_name(e.code), e.msg);
 }
 
-/* ---- mail --------------------------------------------------------------------------------------------- */
-
-IDT_FN char *idt_read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-/* Quoted-printable soft breaks and =XX escapes undone (good enough for links). */
-IDT_FN void idt_qp_decode(char *s) {
-    char *w = s;
-    for (char *r = s; *r;) {
-        if (r[0] == '=' && r[1] == '\r' && r[2] == '\n') {
-            r += 3;
-        } else if (r[0] == '=' && r[1] == '\n') {
-            r += 2;
-        } else if (r[0] == '=' && r[1] && r[2] && strchr("0123456789ABCDEF", r[1]) && strchr("0123456789ABCDEF", r[2])) {
-            char hex[3] = {r[1], r[2], 0};
-            *w++ = (char)strtol(hex, NULL, 16);
-            r += 3;
-        } else {
-            *w++ = *r++;
-        }
-    }
-    *w = '\0';
-}
-
-struct idt_mail_wait {
-    const char *rcpt;
-    const char *marker;   /* "set-password?token=", "reset-password?token=", or a text to find */
-    char token[128];
-    bool keep;            /* leave the file (else it is removed once read) */
-};
-
-IDT_FN bool idt_find_mail(void *arg) {
-    struct idt_mail_wait *w = arg;
-    char dir[600];
-    snprintf(dir, sizeof dir, "%s/new", th_env("MKT_TEST_MAILDIR"));
-    DIR *d = opendir(dir);
-    if (!d)
-        return false;
-    bool found = false;
-    for (struct dirent *de; !found && (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char path[1200];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        char *raw = idt_read_file(path);
-        if (!raw)
-            continue;
-        const char *h = strstr(raw, "X-RcptTo:");
-        char rcpt[300] = "";
-        if (h) {
-            h += 9;
-            while (*h == ' ')
-                h++;
-            snprintf(rcpt, sizeof rcpt, "%.*s", (int)strcspn(h, "\r\n"), h);
-        }
-        if (strcasecmp(rcpt, w->rcpt) == 0) {
-            idt_qp_decode(raw);
-            const char *p = strstr(raw, w->marker);
-            if (p) {
-                p += strlen(w->marker);
-                size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
-                snprintf(w->token, sizeof w->token, "%.*s", (int)n, p);
-                found = true;
-                if (!w->keep)
-                    remove(path);
-            }
-        }
-        free(raw);
-    }
-    closedir(d);
-    return found;
-}
-
-/* The token of the next mail to rcpt holding `link` ("set-password" or "reset-password"). */
-IDT_FN void idt_mail_token(const char *rcpt, const char *link, char out[128]) {
-    char marker[64];
-    snprintf(marker, sizeof marker, "%s?token=", link);
-    struct idt_mail_wait w = {.rcpt = rcpt, .marker = marker};
-    cr_assert(th_eventually(idt_find_mail, &w, IDT_WAIT_MS), "no %s mail for %s", link, rcpt);
-    snprintf(out, 128, "%s", w.token);
-}
-
 /* ---- the cloud emulator ------------------------------------------------------------------------------------ */
-
-struct idt_cloud {
-    char account_id[16];
-    char email[128];
-    char access_key[24];
-    char secret_key[48];
-};
-
-IDT_FN void idt_random(char *out, size_t n, const char *alphabet) {
-    size_t k = strlen(alphabet);
-    for (size_t i = 0; i < n; i++)
-        out[i] = alphabet[randombytes_uniform((uint32_t)k)];
-    out[n] = '\0';
-}
-
-IDT_FN struct idt_cloud idt_cloud_new(const struct idt *t, const char *who) {
-    struct idt_cloud a;
-    idt_random(a.account_id, 12, "0123456789");
-    a.account_id[0] = '8';
-    snprintf(a.email, sizeof a.email, "%s-%s@example.com", who, t->run);
-    idt_random(a.access_key, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-    idt_random(a.secret_key, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
-    char url[200], body[600], *resp = NULL;
-    snprintf(url, sizeof url, "%s/_sim/accounts", th_env("MKT_TEST_CLOUD_URL"));
-    snprintf(body, sizeof body,
-             "{\"account_id\":\"%s\",\"email\":\"%s\",\"access_key\":\"%s\",\"secret_key\":\"%s\","
-             "\"regions\":[\"cloudgouv-eu-west-1\",\"eu-west-2\"]}",
-             a.account_id, a.email, a.access_key, a.secret_key);
-    int st = th_http("POST", url, body, NULL, &resp);
-    cr_assert(st >= 200 && st < 300, "emulator account: %d %s", st, resp ? resp : "");
-    free(resp);
-    return a;
-}
-
-/* A client with the account's root key (to look, or to drift things behind identity's back). */
-IDT_FN struct cloud *idt_cloud_client(const struct idt_cloud *a) {
-    struct cloud_config cfg = {.endpoint = th_env("MKT_TEST_CLOUD_URL"), .region = IDT_REGION,
-                               .access_key = a->access_key, .secret_key = a->secret_key, .max_tries = 3,
-                               .backoff_base_ms = 20, .backoff_max_ms = 200};
-    struct cloud *c = NULL;
-    struct err e;
-    cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
-    return c;
-}
-
-IDT_FN void idt_faults(const char *json_body) {
-    char url[256], *resp = NULL;
-    snprintf(url, sizeof url, "%s/_sim/faults", th_env("MKT_TEST_CLOUD_URL"));
-    int st = json_body ? th_http("POST", url, json_body, NULL, &resp) : th_http("DELETE", url, NULL, NULL, &resp);
-    cr_assert(st >= 200 && st < 300, "faults: %d %s", st, resp ? resp : "");
-    free(resp);
-}
 
 /* What the emulator holds for the platform in one account. */
 struct idt_eim_view {
@@ -399,10 +242,10 @@ struct idt_eim_view {
     int active_platform_keys;
 };
 
-IDT_FN struct idt_eim_view idt_eim_view(const struct idt_cloud *a) {
+IDT_FN struct idt_eim_view idt_eim_view(const struct th_cloudsim_account *a) {
     struct idt_eim_view v;
     memset(&v, 0, sizeof v);
-    struct cloud *c = idt_cloud_client(a);
+    struct cloud *c = th_cloudsim_client(a);
     struct cloud_users *users = NULL;
     struct err e;
     cr_assert_eq(cloud_read_users(c, NULL, &users, &e), ERR_OK, "%s", e.msg);
@@ -482,9 +325,22 @@ IDT_FN long idt_count(const struct idt *t, const char *table_and_where) {
 
 /* ---- flows ------------------------------------------------------------------------------------------------- */
 
+/* Reads the set-password mail of w->email, sets w->password with its link, logs in. */
+IDT_FN void idt_set_password_and_login(struct idt *t, struct idt_who *w) {
+    char token[TH_MAILDIR_TOKEN_MAX];
+    th_maildir_token(w->email, "set-password", token);
+    Mkt__Identity__TokenPassword tp = MKT__IDENTITY__TOKEN_PASSWORD__INIT;
+    tp.token = token;
+    tp.password = w->password;
+    struct err e;
+    cr_assert_eq(idt_call(t, "set_password", NULL, &tp.base, NULL, NULL, &e), ERR_OK, "set_password: %s", e.msg);
+    idt_login(t, w);
+}
+
 /* Sign-up with a fresh emulator account: returns the admin, password set from the mail, logged in. */
-IDT_FN void idt_signup(struct idt *t, const char *who, const char *type, struct idt_cloud *cloud, struct idt_who *admin) {
-    *cloud = idt_cloud_new(t, who);
+IDT_FN void idt_signup(struct idt *t, const char *who, const char *type, struct th_cloudsim_account *cloud,
+                       struct idt_who *admin) {
+    *cloud = th_cloudsim_account_new(who, t->run);
     char name[80];
     snprintf(name, sizeof name, "Org %s %s", who, t->run);
     char *types[] = {(char *)type};
@@ -507,13 +363,7 @@ IDT_FN void idt_signup(struct idt *t, const char *who, const char *type, struct 
     protobuf_c_message_free_unpacked(rep, NULL);
     snprintf(admin->email, sizeof admin->email, "%s", cloud->email); /* ORG-2: the OUTSCALE account's e-mail */
     snprintf(admin->password, sizeof admin->password, "%s", IDT_PASSWORD);
-    char token[128];
-    idt_mail_token(admin->email, "set-password", token);
-    Mkt__Identity__TokenPassword tp = MKT__IDENTITY__TOKEN_PASSWORD__INIT;
-    tp.token = token;
-    tp.password = admin->password;
-    cr_assert_eq(idt_call(t, "set_password", NULL, &tp.base, NULL, NULL, &e), ERR_OK, "set_password: %s", e.msg);
-    idt_login(t, admin);
+    idt_set_password_and_login(t, admin);
 }
 
 /* An account created by `admin` with `role`, its password set from its mail, logged in. */
@@ -534,21 +384,12 @@ IDT_FN void idt_add_account(struct idt *t, struct idt_who *admin, const char *wh
     cr_assert_eq(idt_call(t, "create_account", idt_actor(admin), &req.base, &mkt__identity__account__descriptor, &rep,
                           &e), ERR_OK, "create_account: %s: %s", err_code_name(e.code), e.msg);
     protobuf_c_message_free_unpacked(rep, NULL);
-    char token[128];
-    idt_mail_token(out->email, "set-password", token);
-    Mkt__Identity__TokenPassword tp = MKT__IDENTITY__TOKEN_PASSWORD__INIT;
-    tp.token = token;
-    tp.password = out->password;
-    cr_assert_eq(idt_call(t, "set_password", NULL, &tp.base, NULL, NULL, &e), ERR_OK, "set_password: %s", e.msg);
-    idt_login(t, out);
+    idt_set_password_and_login(t, out);
 }
 
 /* The TOTP code of `step_shift` steps from identity's now, for a base32 secret. */
-IDT_FN void idt_totp(const struct idt *t, const char *b32, int step_shift, char out[7]) {
-    uint8_t secret[64];
-    long n = base32_decode(b32, secret, sizeof secret);
-    cr_assert(n > 0);
-    totp_code(secret, (size_t)n, totp_step(idt_now(t)) + step_shift, out);
+IDT_FN void idt_totp(const struct idt *t, const char *b32, int step_shift, char out[OTP_DIGITS + 1]) {
+    cr_assert(otp_code_at(b32, idt_now(t), step_shift, out), "not a base32 secret: '%s'", b32);
 }
 
 #endif

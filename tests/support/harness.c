@@ -1,6 +1,6 @@
 /* Integration-test support: the environment exported by tests/harness/run.sh, spawning and
  * stopping the programs under test with their logs, superuser SQL, per-test schemas with their
- * own login role, and a small HTTP client. */
+ * own login role, a small HTTP client, header lines and whole files. */
 #include "harness.h"
 
 #include <criterion/criterion.h>
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -116,6 +117,20 @@ struct th_proc th_spawn(const char *program, const char *const *argv, const char
     free(envp);
     free(args);
     p.pid = pid;
+    return p;
+}
+
+struct th_proc th_spawn_notifier(void) {
+    char env[5][400];
+    char *dsn = th_service_dsn("notifier");
+    snprintf(env[0], sizeof env[0], "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
+    snprintf(env[1], sizeof env[1], "MKT_PG_DSN=%s", dsn);
+    snprintf(env[2], sizeof env[2], "MKT_SMTP_URL=%s", th_env("MKT_TEST_SMTP_URL"));
+    snprintf(env[3], sizeof env[3], "MKT_TEMPLATES_DIR=%s/services/notifier/templates", th_env("MKT_TEST_ROOT"));
+    snprintf(env[4], sizeof env[4], "MKT_DRAIN_MS=5000");
+    const char *e[] = {env[0], env[1], env[2], env[3], env[4], NULL};
+    struct th_proc p = th_spawn("notifier", NULL, e); /* posix_spawn has copied env */
+    free(dsn);
     return p;
 }
 
@@ -238,14 +253,24 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     return n;
 }
 
-int th_http(const char *method, const char *url, const char *body, const char *const *headers, char **resp_body) {
+/* Whether the NULL-terminated "Name: value" list has a `name` header. */
+static bool has_header(const char *const *headers, const char *name) {
+    size_t k = strlen(name);
+    for (int i = 0; headers && headers[i]; i++)
+        if (strncasecmp(headers[i], name, k) == 0 && headers[i][k] == ':')
+            return true;
+    return false;
+}
+
+int th_http_full(const char *method, const char *url, const char *body, const char *const *headers,
+                 char **resp_body, char **resp_headers) {
     CURL *h = curl_easy_init();
     cr_assert(h);
-    struct buf b = {0};
+    struct buf b = {0}, head = {0};
     struct curl_slist *hl = NULL;
     for (int i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
-    if (body)
+    if (body && !has_header(headers, "Content-Type"))
         hl = curl_slist_append(hl, "Content-Type: application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
@@ -253,6 +278,10 @@ int th_http(const char *method, const char *url, const char *body, const char *c
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    if (resp_headers) {
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_HEADERDATA, &head);
+    }
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -266,5 +295,39 @@ int th_http(const char *method, const char *url, const char *body, const char *c
         *resp_body = b.data ? b.data : strdup("");
     else
         free(b.data);
+    if (resp_headers)
+        *resp_headers = head.data ? head.data : strdup("");
     return (int)status;
+}
+
+int th_http(const char *method, const char *url, const char *body, const char *const *headers, char **resp_body) {
+    return th_http_full(method, url, body, headers, resp_body, NULL);
+}
+
+void th_header(const char *text, const char *name, char *out, size_t n) {
+    out[0] = '\0';
+    size_t k = strlen(name);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncasecmp(l, name, k) == 0 && l[k] == ':') {
+            const char *v = l + k + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
+            return;
+        }
+}
+
+char *th_read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    size_t got = s ? fread(s, 1, (size_t)len, f) : 0;
+    fclose(f);
+    if (s)
+        s[got] = '\0';
+    return s;
 }

@@ -39,6 +39,9 @@ struct th_proc th_spawn(const char *program, const char *const *argv, const char
 /* Sends sig (SIGTERM normally) and waits up to timeout_ms; returns the exit code, 128+signal when
  * killed by a signal, or -1 on timeout (then SIGKILLs it). Prints the log when the result is not 0. */
 int th_stop(struct th_proc *p, int sig, int timeout_ms);
+/* Starts the notifier (schema and role "notifier", the run's SMTP sink, the repository's
+ * templates, 5 s drain): for tests that read the mails other services ask it to send. */
+struct th_proc th_spawn_notifier(void);
 /* kill -9 and reap. */
 void th_kill9(struct th_proc *p);
 bool th_alive(struct th_proc *p);
@@ -55,8 +58,18 @@ char *th_sql_try(const char *sql);
 char *th_service_dsn(const char *schema);
 
 /* A small HTTP client (libcurl). Returns the status (0 on transport error); *body (may be NULL)
- * receives the malloc'd response body. `headers` is NULL-terminated "Name: value" or NULL. */
+ * receives the malloc'd response body. `headers` is NULL-terminated "Name: value" or NULL; a body
+ * is sent as application/json unless `headers` name another Content-Type. */
 int th_http(const char *method, const char *url, const char *body, const char *const *headers, char **resp_body);
+/* Same, and *resp_headers (may be NULL) receives the malloc'd header block of the response. */
+int th_http_full(const char *method, const char *url, const char *body, const char *const *headers,
+                 char **resp_body, char **resp_headers);
+/* The value of the first "Name: value" line of `text` (an HTTP header block or a whole mail), name
+ * compared without case, leading spaces skipped; "" when there is none. */
+void th_header(const char *text, const char *name, char *out, size_t n);
+
+/* The whole file, NUL-terminated (malloc'd, caller frees), or NULL when it cannot be read. */
+char *th_read_file(const char *path);
 
 /* Polls `check(arg)` every 20 ms until it returns true or timeout_ms passes. */
 bool th_eventually(bool (*check)(void *arg), void *arg, int timeout_ms);

@@ -1,12 +1,12 @@
-/* SHA-1 (RFC 3174), HMAC-SHA1 (RFC 2202), base32 (RFC 4648) and TOTP (RFC 6238, AUTH-6): the
- * published vectors, the ±1 step window, a code used once, and the otpauth:// URI. */
+/* Unit tests for lib/otp: SHA-1 (RFC 3174), HMAC-SHA1 (RFC 2202), base32 (RFC 4648) and TOTP
+ * (RFC 6238, identity's AUTH-6): the published vectors, the ±1 step window, a code used once, the
+ * code an authenticator app computes from a base32 secret, and the otpauth:// URI. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
-#include "../../../services/identity/sha1.h"
-#include "../../../services/identity/totp.h"
+#include "otp.h"
 
 static void hex_of(const uint8_t *b, size_t n, char *out) { crypto_hex(b, n, out); }
 
@@ -24,35 +24,35 @@ Test(sha1, rfc3174_vectors) {
         {"", 1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        struct sha1_ctx c;
-        uint8_t d[SHA1_LEN];
+        struct otp_sha1 c;
+        uint8_t d[OTP_SHA1_LEN];
         char hex[41];
-        sha1_init(&c);
+        otp_sha1_init(&c);
         for (long k = 0; k < v[i].repeat; k++)
-            sha1_update(&c, v[i].in, strlen(v[i].in));
-        sha1_final(&c, d);
+            otp_sha1_update(&c, v[i].in, strlen(v[i].in));
+        otp_sha1_final(&c, d);
         hex_of(d, sizeof d, hex);
         cr_expect_str_eq(hex, v[i].hex, "vector %zu", i);
     }
 }
 
 Test(sha1, hmac_rfc2202_vectors) {
-    uint8_t key1[20], key3[20], key_long[80], d[SHA1_LEN], data3[50];
+    uint8_t key1[20], key3[20], key_long[80], d[OTP_SHA1_LEN], data3[50];
     char hex[41];
     memset(key1, 0x0b, sizeof key1);
-    hmac_sha1(key1, sizeof key1, "Hi There", 8, d);
+    otp_hmac_sha1(key1, sizeof key1, "Hi There", 8, d);
     hex_of(d, sizeof d, hex);
     cr_expect_str_eq(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
-    hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, d);
+    otp_hmac_sha1("Jefe", 4, "what do ya want for nothing?", 28, d);
     hex_of(d, sizeof d, hex);
     cr_expect_str_eq(hex, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
     memset(key3, 0xaa, sizeof key3);
     memset(data3, 0xdd, sizeof data3);
-    hmac_sha1(key3, sizeof key3, data3, sizeof data3, d);
+    otp_hmac_sha1(key3, sizeof key3, data3, sizeof data3, d);
     hex_of(d, sizeof d, hex);
     cr_expect_str_eq(hex, "125d7342b9ac11cd91a39af48aa17b4f63f175d3");
     memset(key_long, 0xaa, sizeof key_long); /* a key longer than the block is hashed first */
-    hmac_sha1(key_long, sizeof key_long, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
+    otp_hmac_sha1(key_long, sizeof key_long, "Test Using Larger Than Block-Size Key - Hash Key First", 54, d);
     hex_of(d, sizeof d, hex);
     cr_expect_str_eq(hex, "aa4ae5e15272d00e95705637ce8a3b55ed402112");
 }
@@ -63,9 +63,9 @@ Test(base32, rfc4648_vectors) {
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         char enc[32];
         uint8_t dec[32];
-        cr_expect_eq(base32_encode((const uint8_t *)in[i], strlen(in[i]), enc, sizeof enc), strlen(out[i]));
+        cr_expect_eq(otp_base32_encode((const uint8_t *)in[i], strlen(in[i]), enc, sizeof enc), strlen(out[i]));
         cr_expect_str_eq(enc, out[i]);
-        long n = base32_decode(out[i], dec, sizeof dec);
+        long n = otp_base32_decode(out[i], dec, sizeof dec);
         cr_expect_eq(n, (long)strlen(in[i]));
         cr_expect(memcmp(dec, in[i], (size_t)n) == 0);
     }
@@ -73,12 +73,12 @@ Test(base32, rfc4648_vectors) {
 
 Test(base32, decode_lower_case_padding_spaces_and_refusals) {
     uint8_t dec[16];
-    cr_expect_eq(base32_decode("mzxw 6ytb oi======", dec, sizeof dec), 6);
+    cr_expect_eq(otp_base32_decode("mzxw 6ytb oi======", dec, sizeof dec), 6);
     cr_expect(memcmp(dec, "foobar", 6) == 0);
-    cr_expect_eq(base32_decode("MZXW1", dec, sizeof dec), -1, "1 is not base32");
-    cr_expect_eq(base32_decode("MZXW6YTBOI", dec, 3), -1, "too small an output");
+    cr_expect_eq(otp_base32_decode("MZXW1", dec, sizeof dec), -1, "1 is not base32");
+    cr_expect_eq(otp_base32_decode("MZXW6YTBOI", dec, 3), -1, "too small an output");
     char small[4];
-    cr_expect_eq(base32_encode((const uint8_t *)"foobar", 6, small, sizeof small), 0);
+    cr_expect_eq(otp_base32_encode((const uint8_t *)"foobar", 6, small, sizeof small), 0);
 }
 
 /* RFC 6238 appendix B, SHA-1, 8 digits, seed "12345678901234567890". */
@@ -90,23 +90,37 @@ Test(totp, rfc6238_vectors) {
              {1234567890, 89005924}, {2000000000, 69279037}, {20000000000LL, 65353130}};
     const uint8_t *seed = (const uint8_t *)"12345678901234567890";
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
-        int64_t step = totp_step(v[i].t * CLOCK_SECOND);
-        cr_expect_eq(totp_hotp(seed, 20, (uint64_t)step, 8), v[i].code, "T=%lld", v[i].t);
+        int64_t step = otp_step(v[i].t * CLOCK_SECOND);
+        cr_expect_eq(otp_hotp(seed, 20, (uint64_t)step, 8), v[i].code, "T=%lld", v[i].t);
         char six[7], want[7];
-        totp_code(seed, 20, step, six);
+        otp_code(seed, 20, step, six);
         snprintf(want, sizeof want, "%06u", v[i].code % 1000000);
         cr_expect_str_eq(six, want, "6 digits keep leading zeros");
     }
 }
 
+/* What an authenticator app shows: the RFC seed in base32, T = 59 s is step 1 (94287082). */
+Test(totp, code_at_from_a_base32_secret) {
+    static const char *const seed_b32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"; /* "12345678901234567890" */
+    char code[7];
+    cr_assert(otp_code_at(seed_b32, 59 * CLOCK_SECOND, 0, code));
+    cr_expect_str_eq(code, "287082");
+    cr_assert(otp_code_at("gezdgnbvgy3tqojqgezdgnbvgy3tqojq", 89 * CLOCK_SECOND, -1, code), "lower case");
+    cr_expect_str_eq(code, "287082", "one step back from step 2");
+    cr_assert(otp_code_at(seed_b32, 1111111109LL * CLOCK_SECOND, 0, code));
+    cr_expect_str_eq(code, "081804");
+    cr_expect(!otp_code_at("GEZD1", 59 * CLOCK_SECOND, 0, code), "1 is not base32");
+    cr_expect(!otp_code_at("", 59 * CLOCK_SECOND, 0, code), "an empty secret");
+}
+
 Test(totp, window_of_one_step_either_side) {
     const uint8_t *seed = (const uint8_t *)"12345678901234567890";
     mkt_time now = 1111111111LL * CLOCK_SECOND; /* step 37037037 */
-    int64_t cur = totp_step(now), matched = 0;
+    int64_t cur = otp_step(now), matched = 0;
     for (int shift = -3; shift <= 3; shift++) {
         char code[7];
-        totp_code(seed, 20, cur + shift, code);
-        bool ok = totp_verify(seed, 20, code, now, -1, &matched);
+        otp_code(seed, 20, cur + shift, code);
+        bool ok = otp_verify(seed, 20, code, now, -1, &matched);
         cr_expect_eq(ok, shift >= -1 && shift <= 1, "shift %d", shift);
         if (ok)
             cr_expect_eq(matched, cur + shift);
@@ -116,16 +130,16 @@ Test(totp, window_of_one_step_either_side) {
 Test(totp, a_code_works_once) {
     const uint8_t *seed = (const uint8_t *)"12345678901234567890";
     mkt_time now = 1234567890LL * CLOCK_SECOND;
-    int64_t cur = totp_step(now), matched = 0;
+    int64_t cur = otp_step(now), matched = 0;
     char code[7], prev[7], next[7];
-    totp_code(seed, 20, cur, code);
-    totp_code(seed, 20, cur - 1, prev);
-    totp_code(seed, 20, cur + 1, next);
-    cr_assert(totp_verify(seed, 20, code, now, -1, &matched));
+    otp_code(seed, 20, cur, code);
+    otp_code(seed, 20, cur - 1, prev);
+    otp_code(seed, 20, cur + 1, next);
+    cr_assert(otp_verify(seed, 20, code, now, -1, &matched));
     int64_t last = matched;
-    cr_expect(!totp_verify(seed, 20, code, now, last, &matched), "the same code twice");
-    cr_expect(!totp_verify(seed, 20, prev, now, last, &matched), "an older code after a newer one");
-    cr_expect(totp_verify(seed, 20, next, now, last, &matched), "the next step's code");
+    cr_expect(!otp_verify(seed, 20, code, now, last, &matched), "the same code twice");
+    cr_expect(!otp_verify(seed, 20, prev, now, last, &matched), "an older code after a newer one");
+    cr_expect(otp_verify(seed, 20, next, now, last, &matched), "the next step's code");
     cr_expect_eq(matched, cur + 1);
 }
 
@@ -134,14 +148,14 @@ Test(totp, malformed_codes_are_refused) {
     int64_t m;
     static const char *const bad[] = {"", "12345", "1234567", "12345a", " 12345", NULL};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_expect(!totp_verify(seed, 20, bad[i], 0, -1, &m), "'%s'", bad[i] ? bad[i] : "(null)");
+        cr_expect(!otp_verify(seed, 20, bad[i], 0, -1, &m), "'%s'", bad[i] ? bad[i] : "(null)");
 }
 
 Test(totp, otpauth_uri) {
     char uri[256];
-    cr_assert(totp_uri("OUTSCALE Marketplace", "jane+x@example.com", "JBSWY3DPEHPK3PXP", uri, sizeof uri));
+    cr_assert(otp_uri("OUTSCALE Marketplace", "jane+x@example.com", "JBSWY3DPEHPK3PXP", uri, sizeof uri));
     cr_expect_str_eq(uri, "otpauth://totp/OUTSCALE%20Marketplace:jane%2Bx%40example.com?secret=JBSWY3DPEHPK3PXP"
                           "&issuer=OUTSCALE%20Marketplace&algorithm=SHA1&digits=6&period=30");
     char tiny[20];
-    cr_expect(!totp_uri("I", "a@b.c", "JBSWY3DPEHPK3PXP", tiny, sizeof tiny));
+    cr_expect(!otp_uri("I", "a@b.c", "JBSWY3DPEHPK3PXP", tiny, sizeof tiny));
 }
