@@ -10,7 +10,7 @@
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -47,9 +47,8 @@ __attribute__((unused)) static bool nt_port_open(int port) {
 
 extern char **environ;
 
-/* Starts (or restarts, same port and Maildir) the sink. Everything is prepared before fork: the
- * child only redirects, sets its parent-death signal (a failed test does not leave it behind) and
- * execs. */
+/* Starts (or restarts, same port and Maildir) the sink, with posix_spawn: Criterion's fork
+ * handlers must not run in a child (with --full-stats it would report to the runner). */
 __attribute__((unused)) static void nt_sink_run(struct nt_sink *s) {
     char listen[64], pythonpath[1100], log[600];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
@@ -66,24 +65,21 @@ __attribute__((unused)) static void nt_sink_run(struct nt_sink *s) {
         if (strncmp(environ[i], "PYTHONPATH=", 11) != 0)
             envp[k++] = environ[i];
     char *argv[] = {"python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "mkt_sink.Sink", s->maildir, NULL};
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    cr_assert(fd >= 0, "%s", log);
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(1);
-        execve("/usr/bin/python3", argv, envp);
-        _exit(127);
-    }
-    close(fd);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, "/usr/bin/python3", &fa, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     free(envp);
+    cr_assert(rc == 0, "spawn the SMTP sink: %s", strerror(rc));
     s->pid = pid;
     for (int i = 0; i < 400 && !nt_port_open(s->port); i++)
         th_sleep_ms(25);
@@ -319,6 +315,27 @@ __attribute__((unused)) static void nt_setenv(struct nt *t, const char *fmt, con
     t->envp[t->n_env] = NULL;
 }
 
+/* Durable consumers on MAIL (a work-queue stream) must not overlap: a test's own must go when it
+ * ends, and a platform-named one left by another test binary (th_spawn_notifier) must go before
+ * this test creates its own. */
+static const char *const nt_event_durables[] = {"identity-org-validated", "catalog-version-published",
+                                                "catalog-version-unpublished", "catalog-product-unpublished"};
+
+__attribute__((unused)) static void nt_delete_consumer(struct bus *b, const char *stream, const char *name) {
+    jsErrCode jerr = 0;
+    js_DeleteConsumer(bus_js(b), stream, name, NULL, &jerr); /* absent is fine */
+}
+
+__attribute__((unused)) static void nt_delete_consumers(struct bus *b, const char *id) {
+    char name[128];
+    snprintf(name, sizeof name, "%s-mail", id);
+    nt_delete_consumer(b, "MAIL", name);
+    for (size_t i = 0; i < sizeof nt_event_durables / sizeof nt_event_durables[0]; i++) {
+        snprintf(name, sizeof name, "%s-%s", id, nt_event_durables[i]);
+        nt_delete_consumer(b, "EVENTS", name);
+    }
+}
+
 /* The test's notifier, for the suite's fini: a failed assertion skips the test's own cleanup. */
 static struct nt *nt_current;
 
@@ -352,6 +369,7 @@ __attribute__((unused)) static void nt_init(struct nt *t, const char *const *ext
     struct err e = {0};
     cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "notifier-test", &t->bus, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(events_setup_streams(t->bus, 1, &e), ERR_OK, "%s", e.msg);
+    nt_delete_consumer(t->bus, "MAIL", "notifier-mail");
 }
 
 __attribute__((unused)) static bool nt_log_has(const struct th_proc *p, const char *needle) {
@@ -404,6 +422,7 @@ __attribute__((unused)) static void nt_cleanup(struct nt *t) {
     if (t->proc.pid > 0)
         th_stop(&t->proc, SIGTERM, 20000);
     nt_sink_stop(&t->sink);
+    nt_delete_consumers(t->bus, t->id);
     bus_free(t->bus);
     free(t->dsn);
     nt_current = NULL;
@@ -415,6 +434,8 @@ __attribute__((unused)) static void nt_fini(void) {
         return;
     th_kill9(&nt_current->proc);
     nt_sink_stop(&nt_current->sink);
+    if (nt_current->bus)
+        nt_delete_consumers(nt_current->bus, nt_current->id);
     nt_current = NULL;
 }
 

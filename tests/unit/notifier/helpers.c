@@ -7,11 +7,11 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -139,26 +139,19 @@ bool th_sink_start(struct th_sink *s) {
     char listen[64], pythonpath[PATH_MAX + 64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", s->port);
     snprintf(pythonpath, sizeof pythonpath, "PYTHONPATH=%s/tests/programs/mail_sink", th_repo_root());
-    /* Everything prepared before fork: the child only redirects and execs. */
+    /* posix_spawn, not fork: Criterion's fork handlers must not run in a child. */
     char *envp[] = {pythonpath, "PATH=/usr/bin:/bin", "LANG=C.UTF-8", NULL};
     char *argv[] = {"python3", "-m", "aiosmtpd", "-n", "-l", listen, "-c", "mkt_sink.Sink", s->maildir, NULL};
-    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    pid_t parent = getpid();
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (devnull >= 0) {
-            dup2(devnull, 1);
-            dup2(devnull, 2);
-        }
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(1);
-        execve("/usr/bin/python3", argv, envp);
-        _exit(127);
-    }
-    if (devnull >= 0)
-        close(devnull);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, "/usr/bin/python3", &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return false;
     s->pid = pid;
     for (int i = 0; i < 200; i++) {
         if (port_open(s->port))
