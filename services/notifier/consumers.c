@@ -1,5 +1,5 @@
 /* The MAIL and EVENTS consumers: decode, resolve recipients (events ask the owning service),
- * check and insert ledger rows through plan_build, inside the inbox transaction. SMTP never runs
+ * check and insert ledger rows through plan_init, inside the inbox transaction. SMTP never runs
  * here: the delivery listener is notified when the transaction commits. */
 #include "consumers.h"
 
@@ -27,7 +27,7 @@ const size_t consumers_routes_count = sizeof consumers_routes / sizeof consumers
 /* Checks the request and inserts its rows in the consumer's transaction. */
 static err_code enqueue(struct notifier *n, PGconn *tx, const struct plan_request *r, struct err *e) {
     struct plan p;
-    err_code code = plan_build(n->templates, r, clock_now(), n->cfg.retry_for_s * CLOCK_SECOND, &p, e);
+    err_code code = plan_init(n->templates, r, clock_now(), n->cfg.retry_for_s * CLOCK_SECOND, &p, e);
     if (code != ERR_OK)
         return code;
     size_t inserted = 0;

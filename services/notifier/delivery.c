@@ -64,8 +64,12 @@ static void schedule_wake(struct delivery *d, mkt_time when) {
 
 void delivery_kick(struct delivery *d) {
     atomic_store(&d->dirty, true);
-    if (!d->pool || atomic_load(&d->draining) || paused(d))
+    if (!d->pool || atomic_load(&d->draining))
         return;
+    if (paused(d)) {
+        schedule_wake(d, atomic_load(&d->pause_until)); /* try again when the pause ends */
+        return;
+    }
     /* One more job, up to the concurrency; a job that finds a full batch kicks again, so the
      * number of jobs follows the backlog. */
     int j = atomic_load(&d->jobs);

@@ -139,7 +139,7 @@ int main(void) {
     if (svc_init(&s, "notifier", &n, true, &e) != ERR_OK ||
         load_config(&n.cfg, public_url, sizeof public_url, templates_dir, sizeof templates_dir, &e) != ERR_OK)
         goto fail;
-    if (tmpl_set_load(n.cfg.templates_dir, &n.templates, &e) != ERR_OK)
+    if (tmpl_set_new(n.cfg.templates_dir, &n.templates, &e) != ERR_OK)
         goto fail;
     log_info("templates: %zu loaded from %s", tmpl_set_count(n.templates), n.cfg.templates_dir);
     if (delivery_new(&n, &n.delivery, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK || svc_connect(&s, &e) != ERR_OK ||

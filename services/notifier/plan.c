@@ -64,7 +64,7 @@ done:
     return code;
 }
 
-err_code plan_build(const struct tmpl_set *templates, const struct plan_request *r, mkt_time now, mkt_time retry_for,
+err_code plan_init(const struct tmpl_set *templates, const struct plan_request *r, mkt_time now, mkt_time retry_for,
                     struct plan *out, struct err *e) {
     struct plan p = {0};
     err_code code = ERR_OK;

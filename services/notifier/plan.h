@@ -56,7 +56,7 @@ struct plan {
 /* Checks the request against `templates` and builds the rows (created_at = now, give_up_at =
  * now + retry_for). ERR_INVALID (a poison message) names what is wrong. `out` is written only on
  * success and must be released with plan_cleanup. The request must outlive the plan. */
-err_code plan_build(const struct tmpl_set *templates, const struct plan_request *r, mkt_time now, mkt_time retry_for,
+err_code plan_init(const struct tmpl_set *templates, const struct plan_request *r, mkt_time now, mkt_time retry_for,
                     struct plan *out, struct err *e) MKT_MUST_USE;
 void plan_cleanup(struct plan *p);
 

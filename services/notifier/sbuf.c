@@ -1,5 +1,6 @@
 /* The growable buffer behind template rendering and MIME building: doubling growth, sticky
- * out-of-memory flag, always NUL-terminated. */
+ * out-of-memory flag, always NUL-terminated. Callers append freely and check for exhaustion once,
+ * which keeps the builders free of error plumbing on every line. */
 #include "sbuf.h"
 
 #include <stdarg.h>

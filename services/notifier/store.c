@@ -202,7 +202,8 @@ err_code store_release(PGconn *c, const char *const *ids, size_t n, mkt_time due
     char due_s[40];
     db_time_param(due, due_s, sizeof due_s);
     err_code code = db_exec(c, e, NULL,
-                            "UPDATE mail_ledger SET next_attempt_at = $2 WHERE id = ANY($1::uuid[]) AND state = 'pending'",
+                            "UPDATE mail_ledger SET next_attempt_at = $2"
+                            " WHERE id = ANY($1::uuid[]) AND state = 'pending'",
                             DB_PARAMS(arr, due_s));
     free(arr);
     return code == ERR_OK ? ERR_OK : err_wrap(e, "ledger release");

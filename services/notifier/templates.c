@@ -357,7 +357,7 @@ static int by_name(const void *a, const void *b) {
     return strcmp((*(struct tmpl *const *)a)->name, (*(struct tmpl *const *)b)->name);
 }
 
-err_code tmpl_set_load(const char *dir, struct tmpl_set **out, struct err *e) {
+err_code tmpl_set_new(const char *dir, struct tmpl_set **out, struct err *e) {
     err_code code = ERR_OK;
     struct tmpl_set *s = calloc(1, sizeof *s);
     char **files = NULL;
@@ -421,8 +421,9 @@ err_code tmpl_set_load(const char *dir, struct tmpl_set **out, struct err *e) {
         if (!split_entry(files[i], name, sizeof name, lang, sizeof lang, &ext) || !lang[0])
             continue;
         if (lang_index(lang) < 0) {
-            code = err_set(e, ERR_INVALID, "templates: %s: unsupported language (expected <name>.en.%s or <name>.fr.%s)",
-                           files[i], ext, ext);
+            code = err_set(e, ERR_INVALID,
+                           "templates: %s: unsupported language (expected <name>.en.%s or <name>.fr.%s)", files[i],
+                           ext, ext);
             goto done;
         }
         if (!tmpl_find(s, name)) {

@@ -40,7 +40,7 @@ struct tmpl;     /* one template, all languages */
 struct tmpl_set; /* every template of a folder */
 
 /* Loads and checks every template of `dir`. On success *out is owned (tmpl_set_free). */
-err_code tmpl_set_load(const char *dir, struct tmpl_set **out, struct err *e) MKT_MUST_USE;
+err_code tmpl_set_new(const char *dir, struct tmpl_set **out, struct err *e) MKT_MUST_USE;
 void tmpl_set_free(struct tmpl_set *s); /* NULL is a no-op */
 
 size_t tmpl_set_count(const struct tmpl_set *s);

@@ -196,7 +196,8 @@ struct owner {
 static void on_recipients(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
     (void)sub;
     struct owner *o = closure;
-    Mkt__Request *req = mkt__request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
+    Mkt__Request *req =
+        mkt__request__unpack(NULL, (size_t)natsMsg_GetDataLength(msg), (const uint8_t *)natsMsg_GetData(msg));
     Mkt__Mail__RecipientsRequest *in =
         req ? mkt__mail__recipients_request__unpack(NULL, req->payload.len, req->payload.data) : NULL;
     Mkt__Reply rep = MKT__REPLY__INIT;

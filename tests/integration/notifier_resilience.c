@@ -20,7 +20,8 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 Test(notifier_resilience, kill9_midway_through_1000_mails, .timeout = 240) {
     const int N = 1000, CONCURRENCY = 4;
-    const char *extra[] = {"MKT_MAIL_CONCURRENCY=4", "MKT_MAIL_LEASE_S=6", "MKT_SMTP_TIMEOUT_MS=2000", "MKT_LOG_LEVEL=warn", NULL};
+    const char *extra[] = {"MKT_MAIL_CONCURRENCY=4", "MKT_MAIL_LEASE_S=6", "MKT_SMTP_TIMEOUT_MS=2000",
+                           "MKT_LOG_LEVEL=warn", NULL};
     struct nt t;
     nt_init(&t, extra);
     /* the commands first, then the notifier: intake and delivery overlap when it dies */

@@ -120,7 +120,10 @@ struct nt_mail {
 };
 
 __attribute__((unused)) static int nt_hexval(char c) {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
 }
 
 __attribute__((unused)) static char *nt_qp_decode(const char *s, size_t n) {
@@ -492,7 +495,8 @@ static uint8_t *nt_command(const char *tmpl, const struct nt_rcpt *r, size_t nr,
     return data;
 }
 
-__attribute__((unused)) static void nt_publish(struct nt *t, const char *kind, const uint8_t *data, size_t len, const char *msg_id) {
+__attribute__((unused)) static void nt_publish(struct nt *t, const char *kind, const uint8_t *data, size_t len,
+                                               const char *msg_id) {
     char subject[160];
     snprintf(subject, sizeof subject, "mkt.mail.%s.%s", t->id, kind);
     struct err e = {0};
@@ -500,7 +504,8 @@ __attribute__((unused)) static void nt_publish(struct nt *t, const char *kind, c
 }
 
 /* Publishes one set_password command; returns the event id in event_id. */
-__attribute__((unused)) static void nt_set_password(struct nt *t, const char *address, const char *language, const char *token,
+__attribute__((unused)) static void nt_set_password(struct nt *t, const char *address, const char *language,
+                                                    const char *token,
                             char event_id[40]) {
     struct nt_rcpt r = {address, "Jane Doe", language};
     const char *vars[] = {"organization_name", "ACME", "token", token};

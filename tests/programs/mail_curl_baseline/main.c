@@ -112,7 +112,8 @@ int main(int argc, char **argv) {
         pthread_join(t[i], NULL);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    printf("baseline: %ld mails in %.3f s = %.0f mails/s (%d thread%s)\n", s.count, secs, (double)s.count / secs, threads,
+    printf("baseline: %ld mails in %.3f s = %.0f mails/s (%d thread%s)\n", s.count, secs, (double)s.count / secs,
+           threads,
            threads > 1 ? "s" : "");
     free(msg);
     curl_global_cleanup();

@@ -67,8 +67,9 @@ int main(int argc, char **argv) {
     log_init("mail_send", "warn");
     const char *url = getenv("MKT_NATS_URL");
     char subj[160];
-    snprintf(subj, sizeof subj, "%s", subject ? subject : "");
-    if (!subject)
+    if (subject)
+        snprintf(subj, sizeof subj, "%s", subject);
+    else
         snprintf(subj, sizeof subj, MAIL_SUBJECT_PREFIX "%s", tmpl);
     struct bus *b = NULL;
     struct err e = {0};

@@ -10,7 +10,7 @@ static struct tmpl_set *set;
 
 static void load(void) {
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(th_templates_dir(), &set, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &set, &e), ERR_OK, "%s", e.msg);
 }
 static void unload(void) { tmpl_set_free(set); }
 
@@ -43,7 +43,7 @@ Test(plan, valid_command) {
     struct plan p;
     struct err e = {0};
     struct plan_request r = command();
-    cr_assert_eq(plan_build(set, &r, 1000 * CLOCK_SECOND, 60 * CLOCK_SECOND, &p, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(plan_init(set, &r, 1000 * CLOCK_SECOND, 60 * CLOCK_SECOND, &p, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(p.n, 2);
     cr_expect_str_eq(p.mails[0].row.recipient, "jane@example.com", "normalized");
     cr_expect_str_eq(p.mails[0].row.language, "fr");
@@ -68,7 +68,7 @@ Test(plan, duplicate_recipients_collapse) {
     r.recipients = dup;
     struct plan p;
     struct err e;
-    cr_assert_eq(plan_build(set, &r, 0, 0, &p, &e), ERR_OK);
+    cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK);
     cr_expect_eq(p.n, 1);
     plan_cleanup(&p);
 }
@@ -83,7 +83,7 @@ Test(plan, template_without_secret) {
     r.n_vars = 1;
     struct plan p;
     struct err e;
-    cr_assert_eq(plan_build(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
     cr_expect_null(p.secret_json);
     plan_cleanup(&p);
 }
@@ -97,13 +97,13 @@ Test(plan, events_skip_bad_recipients) {
     r.skip_bad_recipients = true;
     struct plan p;
     struct err e;
-    cr_assert_eq(plan_build(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(p.n, 1);
     cr_expect_eq(p.skipped, 2);
     cr_expect_str_eq(p.mails[0].recipient, "ok@example.com");
     plan_cleanup(&p);
     r.n_recipients = 0;
-    cr_assert_eq(plan_build(set, &r, 0, 0, &p, &e), ERR_OK, "an event may concern nobody");
+    cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK, "an event may concern nobody");
     cr_expect_eq(p.n, 0);
     plan_cleanup(&p);
 }
@@ -165,7 +165,7 @@ Test(plan, poison_table) {
         poisons[i].mutate(&r);
         struct plan p = {.n = 12345};
         struct err e = {0};
-        cr_expect_eq(plan_build(set, &r, 0, 0, &p, &e), ERR_INVALID, "%s", poisons[i].what);
+        cr_expect_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_INVALID, "%s", poisons[i].what);
         cr_expect(strstr(e.msg, poisons[i].reason) != NULL, "%s: '%s' should contain '%s'", poisons[i].what, e.msg,
                   poisons[i].reason);
         cr_expect_eq(p.n, 12345, "out untouched");

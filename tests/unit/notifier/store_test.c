@@ -36,7 +36,7 @@ static void teardown(void) {
     dsn = NULL;
 }
 
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store, .init = setup, .fini = teardown);
 
 static const mkt_time T0 = 1800000000LL * CLOCK_SECOND;
 

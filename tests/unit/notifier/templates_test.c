@@ -16,7 +16,7 @@ static const char *const shipped[] = {"org_validated",     "product_unpublished"
 Test(templates, shipped_set_loads) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(tmpl_set_count(s), sizeof shipped / sizeof shipped[0]);
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         cr_expect_not_null(tmpl_find(s, shipped[i]), "%s", shipped[i]);
@@ -42,7 +42,7 @@ static const struct tmpl_binding base[] = {
 Test(templates, render_both_languages) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
     const struct tmpl *t = tmpl_find(s, "set_password");
     struct tmpl_output en, fr;
     cr_assert_eq(tmpl_render(t, "en", base, 6, &en, &e), ERR_OK, "%s", e.msg);
@@ -64,7 +64,7 @@ Test(templates, render_both_languages) {
 Test(templates, subject_values_are_flattened) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
     struct tmpl_output o;
     cr_assert_eq(tmpl_render(tmpl_find(s, "org_validated"), "en", base, 6, &o, &e), ERR_OK, "%s", e.msg);
     cr_expect_str_eq(o.subject, "ACME SAS is validated on OUTSCALE Marketplace");
@@ -76,7 +76,7 @@ Test(templates, subject_values_are_flattened) {
 Test(templates, render_errors) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
     struct tmpl_output o = {0};
     cr_expect_eq(tmpl_render(tmpl_find(s, "set_password"), "de", base, 6, &o, &e), ERR_INVALID);
     cr_expect_eq(tmpl_render(tmpl_find(s, "set_password"), "en", base, 5, &o, &e), ERR_INVALID, "token missing");
@@ -128,7 +128,7 @@ static void teardown_dir(void) {
 static void expect_refused(const char *needle) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_expect_eq(tmpl_set_load(dir, &s, &e), ERR_INVALID, "should be refused (%s)", needle);
+    cr_expect_eq(tmpl_set_new(dir, &s, &e), ERR_INVALID, "should be refused (%s)", needle);
     cr_expect_null(s);
     cr_expect(strstr(e.msg, needle) != NULL, "reason '%s' should contain '%s'", e.msg, needle);
 }
@@ -138,7 +138,7 @@ TestSuite(broken, .init = setup_dir, .fini = teardown_dir);
 Test(broken, good_folder_loads) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_assert_eq(tmpl_set_load(dir, &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_set_new(dir, &s, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(tmpl_set_count(s), 1);
     tmpl_set_free(s);
 }
@@ -218,6 +218,6 @@ Test(broken, empty_folder) {
 Test(broken, missing_folder) {
     struct tmpl_set *s = NULL;
     struct err e = {0};
-    cr_expect_eq(tmpl_set_load("/nonexistent/templates", &s, &e), ERR_INVALID);
+    cr_expect_eq(tmpl_set_new("/nonexistent/templates", &s, &e), ERR_INVALID);
     cr_expect(strstr(e.msg, "/nonexistent/templates") != NULL, "%s", e.msg);
 }
