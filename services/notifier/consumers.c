@@ -15,9 +15,9 @@
 #define RECIPIENTS_TIMEOUT_MS 5000
 #define MAX_DELIVER 100 /* with the lib's backoff (0.5 s doubling to 30 s): about 50 minutes */
 
-/* Events that call for a mail. The recipients and variables come from the owning service. */
+/* Events that call for a mail. The recipients and variables come from the owning service.
+ * (ORG-3's org_validated mail arrives as a command: identity knows the administrators.) */
 const struct consumers_route consumers_routes[] = {
-    {"identity.org.validated", "org_validated"},            /* ORG-3 */
     {"catalog.version.published", "version_published"},     /* VER-5, VER-9 */
     {"catalog.version.unpublished", "version_unpublished"}, /* VER-9 */
     {"catalog.product.unpublished", "product_unpublished"}, /* PROD-8 */
