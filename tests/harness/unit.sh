@@ -2,7 +2,9 @@
 # unit.sh BIN...: runs the Criterion unit-test binaries and prints one closing line.
 set -uo pipefail
 failed=0; pass=0; fail=0
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_suppressions=0}
 for t in "$@"; do
   echo "== $(basename "$t")"
   out=$(mktemp)
