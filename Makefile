@@ -113,8 +113,10 @@ $(B)/tests/it-%: $(B)/obj/tests/integration/%.o $(SUPPORT_OBJS) $(B)/obj/gen/sql
 # ---- running ------------------------------------------------------------------------------------
 # `make test`: install what is missing, build everything with -Werror, run the unit tests, then
 # build again with ASan+UBSan and run unit and integration tests against the sanitized binaries.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 test: deps
-	$(MAKE) tests
+	$(MAKE) -j$(JOBS) tests
 	$(MAKE) test-unit
 	$(MAKE) test-asan
 
@@ -125,7 +127,7 @@ test-integration: tests
 	@bash tests/harness/run.sh $(B) $(IT)
 
 asan:
-	$(MAKE) B=build/asan SANITIZE=1 tests
+	$(MAKE) -j$(JOBS) B=build/asan SANITIZE=1 tests
 
 test-asan: asan
 	$(MAKE) B=build/asan SANITIZE=1 test-unit
