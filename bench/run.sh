@@ -21,7 +21,7 @@ INFRA_ROOT=$ROOT
 . "$ROOT/tools/infra.sh"
 cd "$ROOT" # bench/http.sh takes the build folder relative to the repository
 BIN=$ROOT/$B/bin
-ONLY=" ${BENCH_ONLY:-http bus chain mail} "
+ONLY=" ${BENCH_ONLY:-http bus chain mail auth argon2} "
 want() { [[ $ONLY == *" $1 "* ]]; }
 
 tmp=$(mktemp -d /tmp/mkt-bench.XXXXXX)
@@ -155,6 +155,38 @@ SQL
   return 0
 }
 
+# ---- 5. auth: token resolution through the gateway ----------------------------------------------
+# identity with an operator account; the gateway of section 1 (started here when it is not).
+bench_auth() {
+  echo; echo "== 5. auth: authenticated GET /v1/me (gateway -> identity) vs GET /healthz"
+  local url="http://127.0.0.1:$http_port" email=bench-operator@marketplace.local password='Bench-Operator-9'
+  start_service identity MKT_NATS_URL="$NATS_URL" MKT_PG_DSN="host=127.0.0.1 port=$pg_port user=identity dbname=mkt"     MKT_VAULT_KEY="$(head -c 32 /dev/urandom | base64 -w0)" MKT_OPERATOR_EMAIL=$email MKT_OPERATOR_PASSWORD=$password
+  [ -f "$tmp/gateway.pid" ] && kill -0 "$(cat "$tmp/gateway.pid")" 2>/dev/null ||
+    start_service gateway MKT_NATS_URL="$NATS_URL" MKT_HTTP_ADDR="127.0.0.1:$http_port"       MKT_RATE_PER_S=1000000 MKT_RATE_BURST=1000000
+  local code= i
+  for ((i = 0; i < 120; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json'       -d "{\"email\":\"$email\",\"password\":\"$password\"}" "$url/v1/sessions" || true)
+    [ "$code" = 201 ] && break
+    sleep 0.25
+  done
+  if [ "$code" != 201 ]; then
+    echo "bench: login through $url answers '$code'" >&2
+    show_logs "$tmp/identity.log" "$tmp/gateway.log"
+    return 1
+  fi
+  local out=$tmp/auth.out rc
+  BENCH_EMAIL=$email BENCH_PASSWORD=$password bash bench/auth.sh "$url" | tee "$out"
+  rc=${PIPESTATUS[0]}
+  ratio[auth]=$(sed -n 's/^ratio me\/healthz: //p' "$out")
+  return "$rc"
+}
+
+# ---- 6. argon2id: time per password hash (no infrastructure) -------------------------------------
+bench_argon2() {
+  echo; echo "== 6. argon2id (identity's password hashing)"
+  bash bench/identity.sh "$B"
+}
+
 # ---- 4. mail ----------------------------------------------------------------------------------
 # bench/mail.sh gets the build folder and, in the environment, this run's infrastructure.
 bench_mail() {
@@ -172,6 +204,8 @@ want http && { bench_http || failed+=(http); }
 want bus && { bench_bus || failed+=(bus); }
 want chain && { bench_chain || failed+=(chain); }
 [ -n "$mail" ] && { bench_mail || failed+=(mail); }
+want auth && { bench_auth || failed+=(auth); }
+want argon2 && { bench_argon2 || failed+=(argon2); }
 
 echo
 echo "== summary (ratios measured against the same run's baselines; higher is closer to the baseline)"
@@ -181,6 +215,7 @@ want bus && printf '  %-52s %s\n' "bus    lib/bus/bare cnats, round trips/s, 2 c
 want chain && printf '  %-52s %s\n' "events outbox chain/raw JetStream publish, events/s" "${ratio[chain]:-n/a}"
 [ -n "$mail" ] && printf '  %-52s %s\n' "mail   bench/mail.sh" "${ratio[mail]:-n/a}"
 want mail && [ -z "$mail" ] && echo "  mail   skipped: bench/mail.sh is not present (or not executable)"
+want auth && printf '  %-52s %s\n' "auth   GET /v1/me / GET /healthz, requests/s" "${ratio[auth]:-n/a}"
 if [ ${#failed[@]} -gt 0 ]; then
   echo "bench: failed: ${failed[*]}" >&2
   exit 1
