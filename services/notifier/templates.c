@@ -1,7 +1,9 @@
 /* Template loading, checking and rendering. Each part is parsed once into literal and placeholder
  * segments; loading checks every placeholder against the manifest (and every declared variable
- * against its use in each language) so that rendering a checked command cannot fail on a
- * variable. Rendering escapes values for HTML and flattens them for the subject line. */
+ * against its use in each language), and every layout placeholder against the built-ins and the
+ * slots, so that rendering a checked command cannot fail on a variable. Rendering escapes values
+ * for HTML and flattens them for the subject line; a wrapped part is rendered as its layout, with
+ * the slots filled in place. */
 #include "templates.h"
 
 #include <dirent.h>
@@ -20,8 +22,8 @@ enum part_kind { PART_SUBJECT, PART_TEXT, PART_HTML, PART_COUNT };
 static const char *const part_ext[PART_COUNT] = {"subject", "txt", "html"};
 
 struct segment {
-    const char *text; /* literal: points into the part's source */
-    size_t len;
+    const char *text; /* points into the part's source: the literal, or where the placeholder starts */
+    size_t len;       /* literal's length; 0 for a placeholder */
     char *var;        /* placeholder name (owned), or NULL for a literal */
 };
 
@@ -31,16 +33,31 @@ struct part {
     size_t n;
 };
 
+/* The folder's layout: _layout.txt and _layout.html (each optional) wrap that part of every
+ * template, in every language; _layout.<lang>.footer is the language's footer line, present
+ * exactly when a layout uses {{footer}}. */
+enum slot { SLOT_CONTENT, SLOT_SUBJECT, SLOT_FOOTER, SLOT_LANG, SLOT_COUNT };
+static const char *const slot_names[SLOT_COUNT] = {"content", "subject", "footer", "lang"};
+#define LAYOUT "_layout"
+
+struct layout {
+    struct part wrap[PART_COUNT]; /* [PART_TEXT], [PART_HTML]; src NULL when absent */
+    struct part footer[TMPL_LANG_COUNT];
+    bool uses_footer;
+};
+
 struct tmpl {
     char *name;
     struct tmpl_var *vars;
     size_t n_vars;
-    struct part parts[TMPL_LANG_COUNT][PART_COUNT];
+    struct part parts[TMPL_LANG_COUNT][PART_COUNT]; /* the template's own files */
+    const struct layout *layout;                    /* the set's */
 };
 
 struct tmpl_set {
     struct tmpl **items;
     size_t n;
+    struct layout layout;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------------ */
@@ -59,6 +76,13 @@ static bool is_builtin(const char *name) {
         if (strcmp(tmpl_builtins[i], name) == 0)
             return true;
     return false;
+}
+
+static int slot_index(const char *name) {
+    for (int i = 0; i < SLOT_COUNT; i++)
+        if (strcmp(slot_names[i], name) == 0)
+            return i;
+    return -1;
 }
 
 static int lang_index(const char *lang) {
@@ -110,6 +134,16 @@ static int line_of(const char *src, const char *at) {
     for (const char *p = src; p < at; p++)
         line += *p == '\n';
     return line;
+}
+
+/* A subject or footer: one non-empty line; the final line end is dropped. */
+static err_code one_line(char *src, const char *shown, struct err *e) {
+    size_t len = strlen(src);
+    while (len && (src[len - 1] == '\n' || src[len - 1] == '\r'))
+        src[--len] = '\0';
+    if (strchr(src, '\n') || len == 0)
+        return err_set(e, ERR_INVALID, "templates: %s: must be exactly one non-empty line", shown);
+    return ERR_OK;
 }
 
 /* ---- parsing ------------------------------------------------------------------------------------ */
@@ -174,7 +208,7 @@ static err_code parse_part(char *src, const char *shown, struct part *out, struc
             code = err_set(e, ERR_INTERNAL, "templates: out of memory");
             break;
         }
-        if ((code = add_segment(&p, &cap, NULL, 0, name, e)) != ERR_OK)
+        if ((code = add_segment(&p, &cap, open, 0, name, e)) != ERR_OK)
             break;
         s = close + 2;
     }
@@ -272,7 +306,8 @@ static err_code check_template(const struct tmpl *t, struct err *e) {
     return ERR_OK;
 }
 
-static err_code load_template(const char *dir, const char *name, struct tmpl **out, struct err *e) {
+static err_code load_template(const char *dir, const char *name, const struct layout *lay, struct tmpl **out,
+                              struct err *e) {
     char path[4096], shown[256];
     char *text = NULL;
     err_code code = ERR_OK;
@@ -281,6 +316,7 @@ static err_code load_template(const char *dir, const char *name, struct tmpl **o
         code = err_set(e, ERR_INTERNAL, "templates: out of memory");
         goto done;
     }
+    t->layout = lay;
     snprintf(path, sizeof path, "%s/%s.vars", dir, name);
     snprintf(shown, sizeof shown, "%s.vars", name);
     if ((code = read_file(path, shown, &text, e)) != ERR_OK || (code = parse_manifest(t, text, shown, e)) != ERR_OK)
@@ -296,16 +332,13 @@ static err_code load_template(const char *dir, const char *name, struct tmpl **o
                                                    "html part in every language)", shown);
                 goto done;
             }
-            if (k == PART_SUBJECT) {
-                size_t len = strlen(src);
-                while (len && (src[len - 1] == '\n' || src[len - 1] == '\r'))
-                    src[--len] = '\0';
-                if (strchr(src, '\n') || len == 0) {
-                    free(src);
-                    code = err_set(e, ERR_INVALID, "templates: %s: must be exactly one non-empty line", shown);
-                    goto done;
-                }
+            if (k == PART_SUBJECT && (code = one_line(src, shown, e)) != ERR_OK) {
+                free(src);
+                goto done;
             }
+            size_t len = strlen(src);
+            if (lay->wrap[k].src && len && src[len - 1] == '\n') /* {{content}} stands on its own line */
+                src[len - 1] = '\0';
             if ((code = parse_part(src, shown, &t->parts[l][k], e)) != ERR_OK)
                 goto done;
         }
@@ -318,6 +351,94 @@ done:
     free(text);
     tmpl_free(t);
     return code;
+}
+
+/* Reads and parses dir/<shown>; *found false (and ERR_OK) when the file is absent. */
+static err_code load_optional(const char *dir, const char *shown, bool line, struct part *out, bool *found,
+                              struct err *e) {
+    char path[4096];
+    char *src = NULL;
+    snprintf(path, sizeof path, "%s/%s", dir, shown);
+    err_code code = read_file(path, shown, &src, e);
+    *found = code == ERR_OK;
+    if (code == ERR_NOT_FOUND) {
+        err_clear(e);
+        return ERR_OK;
+    }
+    if (code == ERR_OK && line)
+        code = one_line(src, shown, e);
+    if (code != ERR_OK) {
+        free(src);
+        return code;
+    }
+    return parse_part(src, shown, out, e);
+}
+
+/* Layout placeholders are built-ins or slots (a footer's, built-ins only), {{content}} once. */
+static err_code check_layout_part(const struct part *p, const char *shown, bool footer, bool *uses_footer,
+                                  struct err *e) {
+    int contents = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const char *v = p->segs[i].var;
+        if (!v || is_builtin(v))
+            continue;
+        int slot = footer ? -1 : slot_index(v);
+        if (slot < 0)
+            return err_set(e, ERR_INVALID, "templates: %s:%d: '%s' is not available here (built-ins: platform, "
+                           "public_url, recipient_name, recipient_address%s)", shown, line_of(p->src, p->segs[i].text),
+                           v, footer ? "" : "; slots: content, subject, footer, lang");
+        contents += slot == SLOT_CONTENT;
+        if (slot == SLOT_FOOTER)
+            *uses_footer = true;
+    }
+    if (!footer && contents != 1)
+        return err_set(e, ERR_INVALID, "templates: %s: must use {{content}} exactly once", shown);
+    return ERR_OK;
+}
+
+static err_code load_layout(const char *dir, struct layout *lay, struct err *e) {
+    char shown[64];
+    bool found;
+    err_code code;
+    for (int k = PART_TEXT; k < PART_COUNT; k++) {
+        snprintf(shown, sizeof shown, LAYOUT ".%s", part_ext[k]);
+        if ((code = load_optional(dir, shown, false, &lay->wrap[k], &found, e)) != ERR_OK ||
+            (found && (code = check_layout_part(&lay->wrap[k], shown, false, &lay->uses_footer, e)) != ERR_OK))
+            return code;
+    }
+    for (int l = 0; lay->uses_footer && l < TMPL_LANG_COUNT; l++) {
+        snprintf(shown, sizeof shown, LAYOUT ".%s.footer", tmpl_languages[l]);
+        if ((code = load_optional(dir, shown, true, &lay->footer[l], &found, e)) != ERR_OK)
+            return code;
+        if (!found)
+            return err_set(e, ERR_INVALID, "templates: %s: missing (a layout uses {{footer}})", shown);
+        if ((code = check_layout_part(&lay->footer[l], shown, true, NULL, e)) != ERR_OK)
+            return code;
+    }
+    return ERR_OK;
+}
+
+static void layout_cleanup(struct layout *lay) {
+    for (int k = 0; k < PART_COUNT; k++)
+        part_cleanup(&lay->wrap[k]);
+    for (int l = 0; l < TMPL_LANG_COUNT; l++)
+        part_cleanup(&lay->footer[l]);
+}
+
+/* A "_layout." file that load_layout read: a typo or a stray file is refused. */
+static bool is_layout_file(const struct layout *lay, const char *file) {
+    char want[64];
+    for (int k = PART_TEXT; k < PART_COUNT; k++) {
+        snprintf(want, sizeof want, LAYOUT ".%s", part_ext[k]);
+        if (strcmp(file, want) == 0)
+            return true;
+    }
+    for (int l = 0; lay->uses_footer && l < TMPL_LANG_COUNT; l++) {
+        snprintf(want, sizeof want, LAYOUT ".%s.footer", tmpl_languages[l]);
+        if (strcmp(file, want) == 0)
+            return true;
+    }
+    return false;
 }
 
 /* Names a folder entry belongs to: "<name>.vars" gives (name, NULL), "<name>.<lang>.<ext>" gives
@@ -371,6 +492,8 @@ err_code tmpl_set_new(const char *dir, struct tmpl_set **out, struct err *e) {
         code = err_set(e, ERR_INVALID, "templates: folder %s: %s", dir, strerror(errno));
         goto done;
     }
+    if ((code = load_layout(dir, &s->layout, e)) != ERR_OK)
+        goto done;
     for (struct dirent *de; (de = readdir(d));) {
         if (n_files == cap_files) {
             size_t ncap = cap_files ? cap_files * 2 : 64;
@@ -404,7 +527,7 @@ err_code tmpl_set_new(const char *dir, struct tmpl_set **out, struct err *e) {
             goto done;
         }
         s->items = items;
-        if ((code = load_template(dir, name, &s->items[s->n], e)) != ERR_OK)
+        if ((code = load_template(dir, name, &s->layout, &s->items[s->n], e)) != ERR_OK)
             goto done;
         s->n++;
     }
@@ -418,6 +541,14 @@ err_code tmpl_set_new(const char *dir, struct tmpl_set **out, struct err *e) {
     for (size_t i = 0; i < n_files; i++) {
         char name[256], lang[64];
         const char *ext;
+        if (strncmp(files[i], LAYOUT ".", strlen(LAYOUT ".")) == 0) {
+            if (!is_layout_file(&s->layout, files[i])) {
+                code = err_set(e, ERR_INVALID, "templates: %s: not a layout file (expected " LAYOUT ".txt, " LAYOUT
+                               ".html, and " LAYOUT ".<lang>.footer when a layout uses {{footer}})", files[i]);
+                goto done;
+            }
+            continue;
+        }
         if (!split_entry(files[i], name, sizeof name, lang, sizeof lang, &ext) || !lang[0])
             continue;
         if (lang_index(lang) < 0) {
@@ -449,6 +580,7 @@ void tmpl_set_free(struct tmpl_set *s) {
     for (size_t i = 0; i < s->n; i++)
         tmpl_free(s->items[i]);
     free(s->items);
+    layout_cleanup(&s->layout);
     free(s);
 }
 
@@ -504,30 +636,76 @@ static void add_one_line(struct sbuf *b, const char *s) {
         sbuf_addc(b, (*s == '\n' || *s == '\r' || *s == '\t') ? ' ' : *s);
 }
 
-static err_code render_part(const struct part *p, enum part_kind kind, const struct tmpl_binding *bind, size_t n,
-                            char **out, struct err *e) {
-    struct sbuf b;
-    sbuf_init(&b);
+/* A value in a part of `kind`: escaped for HTML, flattened for the subject, as given in text. */
+static void add_value(struct sbuf *b, enum part_kind kind, const char *value) {
+    if (kind == PART_HTML)
+        add_html_escaped(b, value);
+    else if (kind == PART_SUBJECT)
+        add_one_line(b, value);
+    else
+        sbuf_adds(b, value);
+}
+
+/* What a layout's slots stand for while it wraps one template part. */
+struct slots {
+    const struct part *content, *subject, *footer;
+    const char *lang;
+};
+
+static err_code render_part(const struct part *p, enum part_kind kind, const struct slots *slots,
+                            const struct tmpl_binding *bind, size_t n, char **out, struct err *e);
+
+/* Appends `p` rendered as `kind`; `slots` is set when p is a layout. */
+static err_code render_into(struct sbuf *b, const struct part *p, enum part_kind kind, const struct slots *slots,
+                            const struct tmpl_binding *bind, size_t n, struct err *e) {
     for (size_t i = 0; i < p->n; i++) {
         const struct segment *s = &p->segs[i];
         if (!s->var) {
-            sbuf_add(&b, s->text, s->len);
+            sbuf_add(b, s->text, s->len);
             continue;
         }
-        const char *value = NULL;
-        for (size_t j = 0; j < n && !value; j++)
-            if (strcmp(bind[j].name, s->var) == 0)
-                value = bind[j].value;
-        if (!value) {
-            sbuf_cleanup(&b);
-            return err_set(e, ERR_INVALID, "missing variable '%s'", s->var);
+        int slot = slots ? slot_index(s->var) : -1;
+        err_code code = ERR_OK;
+        char *line = NULL;
+        switch (slot) {
+        case SLOT_CONTENT: /* the template's own part, in the same kind */
+            code = render_into(b, slots->content, kind, NULL, bind, n, e);
+            break;
+        case SLOT_SUBJECT: /* plain one-line texts: inserted like a value */
+        case SLOT_FOOTER:
+            code = render_part(slot == SLOT_SUBJECT ? slots->subject : slots->footer, PART_SUBJECT, NULL, bind, n,
+                               &line, e);
+            if (code == ERR_OK)
+                add_value(b, kind, line);
+            free(line);
+            break;
+        case SLOT_LANG:
+            add_value(b, kind, slots->lang);
+            break;
+        default: {
+            const char *value = NULL;
+            for (size_t j = 0; j < n && !value; j++)
+                if (strcmp(bind[j].name, s->var) == 0)
+                    value = bind[j].value;
+            if (!value)
+                return err_set(e, ERR_INVALID, "missing variable '%s'", s->var);
+            add_value(b, kind, value);
         }
-        if (kind == PART_HTML)
-            add_html_escaped(&b, value);
-        else if (kind == PART_SUBJECT)
-            add_one_line(&b, value);
-        else
-            sbuf_adds(&b, value);
+        }
+        if (code != ERR_OK)
+            return code;
+    }
+    return ERR_OK;
+}
+
+static err_code render_part(const struct part *p, enum part_kind kind, const struct slots *slots,
+                            const struct tmpl_binding *bind, size_t n, char **out, struct err *e) {
+    struct sbuf b;
+    sbuf_init(&b);
+    err_code code = render_into(&b, p, kind, slots, bind, n, e);
+    if (code != ERR_OK) {
+        sbuf_cleanup(&b);
+        return code;
     }
     char *r = sbuf_take(&b);
     if (!r)
@@ -542,12 +720,17 @@ err_code tmpl_render(const struct tmpl *t, const char *lang, const struct tmpl_b
     if (l < 0)
         return err_set(e, ERR_INVALID, "template %s: unsupported language '%s'", t->name, lang ? lang : "");
     struct tmpl_output o = {0};
-    err_code code;
-    if ((code = render_part(&t->parts[l][PART_SUBJECT], PART_SUBJECT, b, n, &o.subject, e)) != ERR_OK ||
-        (code = render_part(&t->parts[l][PART_TEXT], PART_TEXT, b, n, &o.text, e)) != ERR_OK ||
-        (code = render_part(&t->parts[l][PART_HTML], PART_HTML, b, n, &o.html, e)) != ERR_OK) {
-        tmpl_output_cleanup(&o);
-        return err_wrap(e, "template %s.%s", t->name, lang);
+    char **dst[PART_COUNT] = {[PART_SUBJECT] = &o.subject, [PART_TEXT] = &o.text, [PART_HTML] = &o.html};
+    struct slots slots = {.subject = &t->parts[l][PART_SUBJECT], .footer = &t->layout->footer[l],
+                          .lang = tmpl_languages[l]};
+    for (int k = 0; k < PART_COUNT; k++) {
+        const struct part *wrap = t->layout->wrap[k].src ? &t->layout->wrap[k] : NULL;
+        slots.content = &t->parts[l][k];
+        if (render_part(wrap ? wrap : &t->parts[l][k], (enum part_kind)k, wrap ? &slots : NULL, b, n, dst[k], e) !=
+            ERR_OK) {
+            tmpl_output_cleanup(&o);
+            return err_wrap(e, "template %s.%s", t->name, lang);
+        }
     }
     *out = o;
     return ERR_OK;

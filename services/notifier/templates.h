@@ -5,16 +5,26 @@
  *   <name>.vars                the manifest: one declared variable per line, "name" or
  *                              "name secret"; '#' starts a comment
  *   <name>.<lang>.subject      one line
- *   <name>.<lang>.txt          the plain-text part
- *   <name>.<lang>.html         the HTML part
+ *   <name>.<lang>.txt          the plain-text part (its own content only when a layout wraps it)
+ *   <name>.<lang>.html         the HTML part (likewise)
  * for every language of tmpl_languages ("en", "fr"). Parts use {{variable}} placeholders. Besides
  * the declared variables, every template may use the built-ins: platform, public_url,
  * recipient_name, recipient_address.
  *
+ * And once for the folder, each optional:
+ *   _layout.txt, _layout.html  wrap that part of every template in every language. Placeholders:
+ *                              the built-ins and the slots {{content}} (the template's part, exactly
+ *                              once; its last line end is dropped), {{subject}} (the rendered
+ *                              subject), {{footer}} (the language's footer) and {{lang}} ("en").
+ *                              Subject and footer are inserted as values (HTML-escaped in HTML).
+ *   _layout.<lang>.footer      one line per language, built-ins only; there exactly when a layout
+ *                              uses {{footer}}
+ *
  * Loading fails, naming the file and line, when a file is missing or unexpected, a placeholder is
- * malformed or names an undeclared variable, a declared variable is not used in some language, or
- * a secret variable appears in a subject. So a template cannot refer to a variable that a command
- * is not required to carry: the missing-variable error happens at load time, not in a mail. */
+ * malformed or names an undeclared variable (in a layout: anything but a built-in or a slot), a
+ * declared variable is not used in some language, or a secret variable appears in a subject. So a
+ * template cannot refer to a variable that a command is not required to carry: the
+ * missing-variable error happens at load time, not in a mail. */
 #ifndef NOTIFIER_TEMPLATES_H
 #define NOTIFIER_TEMPLATES_H
 
@@ -67,8 +77,8 @@ struct tmpl_output {
 };
 
 /* Renders `t` in `lang` (one of tmpl_languages; anything else is ERR_INVALID) with the given
- * bindings (built-ins included). A placeholder without binding is ERR_INVALID. `out` is written
- * only on success. */
+ * bindings (built-ins included), the text and HTML parts inside the folder's layouts. A
+ * placeholder without binding is ERR_INVALID. `out` is written only on success. */
 err_code tmpl_render(const struct tmpl *t, const char *lang, const struct tmpl_binding *b, size_t n,
                      struct tmpl_output *out, struct err *e) MKT_MUST_USE;
 void tmpl_output_cleanup(struct tmpl_output *o);

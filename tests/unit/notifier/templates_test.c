@@ -1,5 +1,6 @@
-/* Templates: the shipped set loads and renders in both languages; each kind of broken template
- * folder is refused at load time with a reason naming the file. */
+/* Templates: the shipped set loads and renders in both languages, each part wrapped by the
+ * folder's layout in the mail's language; each kind of broken template folder (layouts included) is
+ * refused at load time with a reason naming the file. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,54 @@ Test(templates, render_both_languages) {
     tmpl_output_cleanup(&en);
     tmpl_output_cleanup(&fr);
     tmpl_set_free(s);
+}
+
+static bool starts_with(const char *s, const char *prefix) { return strncmp(s, prefix, strlen(prefix)) == 0; }
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* A shipped template rendered with `base` (the output owns its strings, not the set's). */
+static struct tmpl_output render_shipped(const char *name, const char *lang) {
+    struct tmpl_set *s = NULL;
+    struct err e = {0};
+    struct tmpl_output o = {0};
+    cr_assert_eq(tmpl_set_new(th_templates_dir(), &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(tmpl_render(tmpl_find(s, name), lang, base, 6, &o, &e), ERR_OK, "%s.%s: %s", name, lang, e.msg);
+    tmpl_set_free(s);
+    return o;
+}
+
+/* The shipped templates hold only their content: page, title, header and footer come from the
+ * layout, in the mail's language, around the template's own part. */
+Test(templates, wrapped_by_language_layout) {
+    struct tmpl_output en = render_shipped("reset_password", "en"), fr = render_shipped("reset_password", "fr");
+
+    const char *fr_footer =
+        "Ce message a été envoyé automatiquement par OUTSCALE Marketplace ; merci de ne pas y répondre.";
+    cr_expect(starts_with(fr.html, "<!DOCTYPE html>\n<html lang=\"fr\">\n"), "%.40s", fr.html);
+    cr_expect(strstr(fr.html, "<title>Réinitialisez votre mot de passe OUTSCALE Marketplace</title>") != NULL,
+              "the title is the subject");
+    const char *header = strstr(fr.html, ">OUTSCALE Marketplace</td></tr>");
+    const char *content = strstr(fr.html, "<p style=\"margin:0 0 16px 0;\">Bonjour Jane &lt;Doe&gt; &amp; Co,</p>");
+    const char *footer = strstr(fr.html, fr_footer);
+    cr_expect(header && content && footer && header < content && content < footer, "header, content, footer");
+    cr_expect(ends_with(fr.html, "</body>\n</html>\n"));
+    cr_expect(starts_with(fr.text, "Bonjour Jane <Doe> & Co,\n"), "the text part starts with its content");
+    char tail[256];
+    snprintf(tail, sizeof tail, "ne change pas.\n\n-- \n%s\n", fr_footer);
+    cr_expect(ends_with(fr.text, tail), "%s", fr.text);
+
+    cr_expect(starts_with(en.html, "<!DOCTYPE html>\n<html lang=\"en\">\n"), "%.40s", en.html);
+    cr_expect(strstr(en.html, "<title>Reset your OUTSCALE Marketplace password</title>") != NULL);
+    const char *en_footer = "This message was sent automatically by OUTSCALE Marketplace; please do not reply to it.";
+    cr_expect(strstr(en.html, en_footer) != NULL && strstr(en.html, "Ce message") == NULL);
+    cr_expect(strstr(en.text, "does not change.\n\n-- \nThis message was sent automatically") != NULL, "%s", en.text);
+    cr_expect(strstr(en.text, "Ce message") == NULL);
+    tmpl_output_cleanup(&en);
+    tmpl_output_cleanup(&fr);
 }
 
 Test(templates, subject_values_are_flattened) {
@@ -213,6 +262,76 @@ Test(broken, empty_folder) {
     put("README", "nothing\n");
     /* the parts are now orphans, but "no manifest" is reported first */
     expect_refused("no <name>.vars manifest");
+}
+
+/* ---- layouts ---- */
+
+static void good_layout(void) {
+    put("_layout.html",
+        "<html lang=\"{{lang}}\"><title>{{ subject }}</title>\n{{content}}\n<i>{{footer}}</i></html>\n");
+    put("_layout.txt", "{{content}}\n-- \n{{footer}}\n");
+    put("_layout.en.footer", "Sent by {{platform}}\n");
+    put("_layout.fr.footer", "Envoyé par {{platform}}\n");
+}
+
+Test(broken, layout_wraps_each_language) {
+    good_layout();
+    struct tmpl_set *s = NULL;
+    struct err e = {0};
+    cr_assert_eq(tmpl_set_new(dir, &s, &e), ERR_OK, "%s", e.msg);
+    cr_expect_eq(tmpl_set_count(s), 1, "layout files are not templates");
+    const struct tmpl_binding b[] = {{"platform", "P&Q"}, {"public_url", "https://m"}, {"recipient_name", "R"},
+                                     {"recipient_address", "r@x"}, {"link_token", "T"}, {"city", "<Nice>\nsur mer"}};
+    struct tmpl_output o;
+    cr_assert_eq(tmpl_render(tmpl_find(s, "alpha"), "fr", b, 6, &o, &e), ERR_OK, "%s", e.msg);
+    cr_expect_str_eq(o.subject, "Hi from <Nice> sur mer");
+    cr_expect_str_eq(o.html, "<html lang=\"fr\"><title>Hi from &lt;Nice&gt; sur mer</title>\n"
+                             "<a href=\"https://m/x?t=T\">R</a>\n<i>Envoyé par P&amp;Q</i></html>\n");
+    cr_expect_str_eq(o.text, "https://m/x?t=T\n-- \nEnvoyé par P&Q\n");
+    tmpl_output_cleanup(&o);
+    cr_assert_eq(tmpl_render(tmpl_find(s, "alpha"), "en", b, 6, &o, &e), ERR_OK, "%s", e.msg);
+    cr_expect_str_eq(o.text, "https://m/x?t=T\n-- \nSent by P&Q\n");
+    tmpl_output_cleanup(&o);
+    cr_expect_eq(tmpl_render(tmpl_find(s, "alpha"), "en", b + 1, 5, &o, &e), ERR_INVALID, "platform missing");
+    cr_expect(strstr(e.msg, "platform") != NULL, "%s", e.msg);
+    tmpl_set_free(s);
+}
+
+Test(broken, layout_unknown_variable) {
+    good_layout();
+    put("_layout.html", "<html>\n{{content}} {{city}}</html>\n");
+    expect_refused("_layout.html:2: 'city' is not available here");
+}
+
+Test(broken, layout_without_content) {
+    good_layout();
+    put("_layout.txt", "-- \n{{footer}}\n");
+    expect_refused("_layout.txt: must use {{content}} exactly once");
+}
+
+Test(broken, layout_footer_missing_in_a_language) {
+    good_layout();
+    char path[256];
+    snprintf(path, sizeof path, "%s/_layout.fr.footer", dir);
+    cr_assert_eq(unlink(path), 0);
+    expect_refused("_layout.fr.footer: missing");
+}
+
+Test(broken, layout_footer_uses_a_slot) {
+    good_layout();
+    put("_layout.en.footer", "About {{subject}}\n");
+    expect_refused("_layout.en.footer:1: 'subject' is not available here");
+}
+
+Test(broken, layout_stray_file) {
+    good_layout();
+    put("_layout.en.html", "{{content}}\n");
+    expect_refused("_layout.en.html: not a layout file");
+}
+
+Test(broken, layout_unused_footer) {
+    put("_layout.en.footer", "Sent by {{platform}}\n");
+    expect_refused("_layout.en.footer: not a layout file");
 }
 
 Test(broken, missing_folder) {
