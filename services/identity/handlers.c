@@ -1,11 +1,14 @@
 /* The method table of identity and the helpers every handler file shares: re-reading the caller
- * from the database for authorization, protobuf views of rows, single-use links with their mail,
- * and events. The methods themselves live in handlers_auth.c, handlers_org.c and
- * handlers_accounts.c. */
+ * from the database and checking its access (one table), ending a transaction, protobuf views of
+ * rows and the replies made of them, single-use links with their mail, events, throttling and
+ * TOTP. The methods themselves live in handlers_auth.c, handlers_me.c, handlers_org.c,
+ * handlers_accounts.c and handlers_operators.c. */
 #include "handlers.h"
 
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
@@ -54,7 +57,21 @@ const size_t handlers_methods_count = sizeof handlers_methods / sizeof handlers_
 
 /* ---- the caller ------------------------------------------------------------------------------------ */
 
-err_code handlers_caller(struct bus_call *call, struct store_caller *out, struct err *e) {
+/* What each access level asks of the caller, and the refusal when it is not met. */
+struct access_rule {
+    bool member;         /* in an organization */
+    unsigned roles;      /* ROLE_* bits it must hold */
+    bool operator;
+    const char *refusal;
+};
+static const struct access_rule access_rules[] = {
+    [HANDLERS_ACCOUNT] = {false, 0, false, ""},
+    [HANDLERS_MEMBER] = {true, 0, false, "only members of an organization can do this"},
+    [HANDLERS_ADMIN] = {true, ROLE_ADMIN, false, "only the organization's administrators can do this (ACC-2)"},
+    [HANDLERS_OPERATOR] = {false, 0, true, "only operators can do this"},
+};
+
+err_code handlers_caller(struct bus_call *call, enum handlers_access need, struct store_caller *out, struct err *e) {
     struct identity *id = handlers_app(call);
     const Mkt__Actor *a = call->req ? call->req->actor : NULL;
     if (!a || !a->account_id || !id_is_uuid(a->account_id))
@@ -69,28 +86,28 @@ err_code handlers_caller(struct bus_call *call, struct store_caller *out, struct
         return code;
     if (*session && !rules_session_alive(clock_now(), out->last_seen_at, id->cfg.session_idle_s * CLOCK_SECOND))
         return err_set(e, ERR_UNAUTHENTICATED, "the session has expired");
+    const struct access_rule *r = &access_rules[need];
+    if ((r->member && !out->organization_id[0]) || (out->roles & r->roles) != r->roles ||
+        (r->operator && !out->operator))
+        return err_set(e, ERR_FORBIDDEN, "%s", r->refusal);
     return ERR_OK;
 }
 
-err_code handlers_require_member(const struct store_caller *c, struct err *e) {
-    if (!c->organization_id[0])
-        return err_set(e, ERR_FORBIDDEN, "only members of an organization can do this");
-    return ERR_OK;
+err_code handlers_caller_id(struct bus_call *call, enum handlers_access need, const char *id,
+                            struct store_caller *out, struct err *e) {
+    err_code code = handlers_caller(call, need, out, e);
+    return code == ERR_OK ? validation_uuid("id", id, e) : code;
 }
 
-err_code handlers_require_admin(const struct store_caller *c, struct err *e) {
-    if (!c->organization_id[0] || !(c->roles & ROLE_ADMIN))
-        return err_set(e, ERR_FORBIDDEN, "only the organization's administrators can do this (ACC-2)");
-    return ERR_OK;
+err_code handlers_commit(PGconn *tx, err_code code, struct err *e) {
+    if (code == ERR_OK)
+        code = db_commit(tx, e);
+    if (code != ERR_OK)
+        db_rollback(tx);
+    return code;
 }
 
-err_code handlers_require_operator(const struct store_caller *c, struct err *e) {
-    if (!c->operator)
-        return err_set(e, ERR_FORBIDDEN, "only operators can do this");
-    return ERR_OK;
-}
-
-/* ---- protobuf views ------------------------------------------------------------------------------- */
+/* ---- protobuf views and replies ------------------------------------------------------------------- */
 
 void handlers_account_pb(const struct store_account *a, Mkt__Identity__Account *pb, const char *names[2]) {
     mkt__identity__account__init(pb);
@@ -133,6 +150,53 @@ void handlers_outscale_pb(const struct store_outscale *o, Mkt__Identity__Outscal
     pb->attached_us = o->attached_at;
 }
 
+err_code handlers_reply_account(struct bus_call *call, const char *id, const char *organization_id, struct err *e) {
+    struct store_account a;
+    err_code code = store_account_get(call->worker->db, id, organization_id, &a, e);
+    if (code != ERR_OK)
+        return code;
+    const char *names[2];
+    Mkt__Identity__Account rep;
+    handlers_account_pb(&a, &rep, names);
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+err_code handlers_reply_org(struct bus_call *call, const struct store_org *o) {
+    const char *names[2];
+    Mkt__Identity__Organization rep;
+    handlers_org_pb(o, &rep, names);
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+err_code handlers_reply_empty(struct bus_call *call) {
+    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
+    bus_reply(call, &rep.base);
+    return ERR_OK;
+}
+
+err_code handlers_pb_array_init(struct handlers_pb_array *a, size_t n, size_t size, struct err *e) {
+    /* One block, so one free: the pointers, the names, then the messages at an offset aligned for
+     * any type. */
+    size_t align = _Alignof(max_align_t), head = n * (sizeof *a->ptrs + sizeof *a->names);
+    head = (head + align - 1) / align * align;
+    char *block = calloc(1, head + n * size + 1);
+    memset(a, 0, sizeof *a);
+    if (!block)
+        return err_set(e, ERR_INTERNAL, "out of memory");
+    a->ptrs = (void **)block;
+    a->names = (const char *(*)[2])(block + n * sizeof *a->ptrs);
+    for (size_t i = 0; i < n; i++)
+        a->ptrs[i] = block + head + i * size;
+    return ERR_OK;
+}
+
+void handlers_pb_array_cleanup(struct handlers_pb_array *a) {
+    free(a->ptrs); /* the whole block */
+    memset(a, 0, sizeof *a);
+}
+
 /* ---- links and their mail ------------------------------------------------------------------------- */
 
 err_code handlers_issue_link(PGconn *tx, const struct handlers_link *l, const char *correlation, struct err *e) {
@@ -167,6 +231,21 @@ err_code handlers_issue_link(PGconn *tx, const struct handlers_link *l, const ch
     }
     crypto_random(token, sizeof token); /* overwrite the only plaintext copy */
     return code;
+}
+
+err_code handlers_issue_set_password(PGconn *tx, const struct identity *id, const struct store_account *a,
+                                     const struct store_org *o, const char *correlation, struct err *e) {
+    struct handlers_link link = {
+        .kind = "set_password",
+        .account_id = a->id,
+        .organization_id = o->id,
+        .organization_name = o->name,
+        .email = a->email,
+        .name = a->name,
+        .language = a->language,
+        .ttl = id->cfg.set_password_ttl_s * CLOCK_SECOND,
+    };
+    return handlers_issue_link(tx, &link, correlation, e);
 }
 
 /* ---- events ----------------------------------------------------------------------------------------- */
@@ -208,7 +287,7 @@ err_code handlers_emit_outscale(PGconn *tx, const char *type, const struct store
 
 /* ---- throttling (AUTH-8) ------------------------------------------------------------------------------ */
 
-void handlers_throttle_keys(const char *email, const char *client_addr, struct handlers_throttle_keys *k) {
+static void throttle_keys(const char *email, const char *client_addr, struct handlers_throttle_keys *k) {
     snprintf(k->account, sizeof k->account, "account:%s", email);
     if (client_addr && *client_addr)
         snprintf(k->addr, sizeof k->addr, "addr:%.64s", client_addr);
@@ -216,9 +295,10 @@ void handlers_throttle_keys(const char *email, const char *client_addr, struct h
         k->addr[0] = '\0';
 }
 
-/* ERR_THROTTLED (with e->retry_after_s) when either key has too many recent failures. */
-err_code handlers_throttle_check(struct identity *id, PGconn *db, const struct handlers_throttle_keys *k, mkt_time now,
-                               struct err *e) {
+err_code handlers_throttle_check(struct bus_call *call, const char *email, const char *given_addr, mkt_time now,
+                                 struct handlers_throttle_keys *k, struct err *e) {
+    struct identity *id = handlers_app(call);
+    throttle_keys(email, handlers_client_addr(call, given_addr), k);
     const char *keys[] = {k->account, k->addr};
     const int max[] = {(int)id->cfg.login_max_failures, (int)id->cfg.login_addr_max_failures};
     mkt_time window = id->cfg.login_window_s * CLOCK_SECOND;
@@ -228,7 +308,7 @@ err_code handlers_throttle_check(struct identity *id, PGconn *db, const struct h
             continue;
         mkt_time t[STORE_FAILURES_MAX];
         size_t n = 0;
-        err_code code = store_failures_recent(db, keys[i], now - window, max[i], t, &n, e);
+        err_code code = store_failures_recent(call->worker->db, keys[i], now - window, max[i], t, &n, e);
         if (code != ERR_OK)
             return code;
         int w = rules_throttle_wait_s(t, n, max[i], window, now); /* max <= STORE_FAILURES_MAX (config bounds) */
@@ -246,6 +326,14 @@ void handlers_throttle_fail(PGconn *db, const struct handlers_throttle_keys *k, 
     struct err ignored;
     if (store_failure_add(db, k->account, k->addr[0] ? k->addr : NULL, now, &ignored) != ERR_OK)
         log_warn("login failure not recorded: %s", ignored.msg);
+}
+
+void handlers_throttle_clear(PGconn *db, const char *email) {
+    struct handlers_throttle_keys k;
+    struct err ignored;
+    throttle_keys(email, NULL, &k);
+    if (store_failures_clear(db, k.account, &ignored) != ERR_OK)
+        log_warn("login failures not cleared: %s", ignored.msg);
 }
 
 const char *handlers_client_addr(const struct bus_call *call, const char *given) {

@@ -3,7 +3,6 @@
  * account.created, ACC-4), modify, delete. The organization keeps at least one administrator
  * (ACC-5): the admin count is read under a lock of the organization row. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -11,49 +10,34 @@
 #include "id.h"
 #include "log.h"
 
-static err_code reply_account(struct bus_call *call, const char *account_id, const char *org_id, struct err *e) {
-    struct store_account a;
-    err_code code = store_account_get(call->worker->db, account_id, org_id, &a, e);
-    if (code != ERR_OK)
-        return code;
-    const char *names[2];
-    Mkt__Identity__Account rep;
-    handlers_account_pb(&a, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+/* tx. Locks the organization's administrators (ACC-5) and reads the account `id` of the
+ * organization (others' do not exist for this caller); *admins counts the administrators. */
+static err_code lock_account(PGconn *tx, const char *org_id, const char *id, struct store_account *a, int *admins,
+                             struct err *e) {
+    err_code code = store_admins_lock(tx, org_id, admins, e);
+    if (code == ERR_OK)
+        code = store_account_get(tx, id, org_id, a, e);
+    return code;
 }
 
 err_code handlers_list_accounts(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_account_list l = {0};
-    Mkt__Identity__Account *items = NULL, **ptrs = NULL;
-    const char *(*names)[2] = NULL;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
+    struct handlers_pb_array pbs = {0};
+    err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code == ERR_OK)
         code = store_account_list(call->worker->db, c.organization_id, &l, e);
-    if (code != ERR_OK)
-        return code;
-    items = calloc(l.n ? l.n : 1, sizeof *items);
-    ptrs = calloc(l.n ? l.n : 1, sizeof *ptrs);
-    names = calloc(l.n ? l.n : 1, sizeof *names);
-    if (!items || !ptrs || !names) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
-        goto done;
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&pbs, l.n, sizeof(Mkt__Identity__Account), e);
+    if (code == ERR_OK) {
+        for (size_t i = 0; i < l.n; i++)
+            handlers_account_pb(&l.v[i], pbs.ptrs[i], pbs.names[i]);
+        Mkt__Identity__AccountList rep = MKT__IDENTITY__ACCOUNT_LIST__INIT;
+        rep.n_accounts = l.n;
+        rep.accounts = (Mkt__Identity__Account **)pbs.ptrs;
+        bus_reply(call, &rep.base);
     }
-    for (size_t i = 0; i < l.n; i++) {
-        handlers_account_pb(&l.v[i], &items[i], names[i]);
-        ptrs[i] = &items[i];
-    }
-    Mkt__Identity__AccountList rep = MKT__IDENTITY__ACCOUNT_LIST__INIT;
-    rep.n_accounts = l.n;
-    rep.accounts = ptrs;
-    bus_reply(call, &rep.base);
-done:
-    free(items);
-    free(ptrs);
-    free(names);
+    handlers_pb_array_cleanup(&pbs);
     store_account_list_cleanup(&l);
     return code;
 }
@@ -67,9 +51,7 @@ err_code handlers_create_account(struct bus_call *call, struct err *e) {
     struct store_org org;
     bool taken = false;
     memset(&a, 0, sizeof a);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
+    err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code == ERR_OK)
         code = validation_name("name", in->name, a.name, sizeof a.name, e);
     if (code == ERR_OK)
@@ -88,34 +70,21 @@ err_code handlers_create_account(struct bus_call *call, struct err *e) {
         return code;
     id_uuid(a.id);
     snprintf(a.organization_id, sizeof a.organization_id, "%s", c.organization_id);
-    struct handlers_link link = {
-        .kind = "set_password",
-        .account_id = a.id,
-        .organization_id = org.id,
-        .organization_name = org.name,
-        .email = a.email,
-        .name = a.name,
-        .language = a.language,
-        .ttl = id->cfg.set_password_ttl_s * CLOCK_SECOND,
-    };
     const char *rid = handlers_request_id(call);
     code = db_begin(db, e);
     if (code == ERR_OK)
         code = store_account_insert(db, &a, NULL, clock_now(), e);
     if (code == ERR_OK)
-        code = handlers_issue_link(db, &link, rid, e); /* ACC-3 */
+        code = handlers_issue_set_password(db, id, &a, &org, rid, e); /* ACC-3 */
     if (code == ERR_OK)
         code = handlers_emit_account(db, "identity.account.created", &a, c.account_id, rid, e); /* ACC-4 */
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        if (code == ERR_CONFLICT)
-            err_set(e, ERR_CONFLICT, "field 'email': %s already has a marketplace account", a.email);
+    code = handlers_commit(db, code, e);
+    if (code == ERR_CONFLICT)
+        err_set(e, ERR_CONFLICT, "field 'email': %s already has a marketplace account", a.email);
+    if (code != ERR_OK)
         return code;
-    }
     log_info("create_account: %s in organization %s by %s", a.id, a.organization_id, c.account_id);
-    return reply_account(call, a.id, c.organization_id, e);
+    return handlers_reply_account(call, a.id, c.organization_id, e);
 }
 
 err_code handlers_update_account(struct bus_call *call, struct err *e) {
@@ -126,11 +95,7 @@ err_code handlers_update_account(struct bus_call *call, struct err *e) {
     bool taken = false;
     int admins = 0;
     memset(&want, 0, sizeof want);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
+    err_code code = handlers_caller_id(call, HANDLERS_ADMIN, in->id, &c, e);
     /* Validate every field marked set before touching anything. */
     if (code == ERR_OK && in->set_name)
         code = validation_name("name", in->name, want.name, sizeof want.name, e);
@@ -148,9 +113,7 @@ err_code handlers_update_account(struct bus_call *call, struct err *e) {
         return code;
     code = db_begin(db, e);
     if (code == ERR_OK)
-        code = store_admins_lock(db, c.organization_id, &admins, e);
-    if (code == ERR_OK) /* other organizations' accounts do not exist for this caller */
-        code = store_account_get(db, in->id, c.organization_id, &a, e);
+        code = lock_account(db, c.organization_id, in->id, &a, &admins, e);
     if (code == ERR_OK && in->set_roles && (a.roles & ROLE_ADMIN) && !(want.roles & ROLE_ADMIN) && admins <= 1)
         code = err_set(e, ERR_CONFLICT, "field 'roles': the organization's last administrator cannot be demoted "
                                         "(ACC-5): make another account admin first");
@@ -167,14 +130,9 @@ err_code handlers_update_account(struct bus_call *call, struct err *e) {
     code = store_account_update(db, &a, e);
     if (code == ERR_OK)
         code = handlers_emit_account(db, "identity.account.updated", &a, c.account_id, handlers_request_id(call), e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
 done:
-    if (code != ERR_OK) {
-        db_rollback(db);
-        return code;
-    }
-    return reply_account(call, a.id, c.organization_id, e);
+    code = handlers_commit(db, code, e);
+    return code == ERR_OK ? handlers_reply_account(call, a.id, c.organization_id, e) : code;
 }
 
 /* ACC-4: the EIM user goes with the account (account.deleted -> consumer -> maintenance loop). */
@@ -184,32 +142,20 @@ err_code handlers_delete_account(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_account a;
     int admins = 0;
-    err_code code = handlers_caller(call, &c, e);
+    err_code code = handlers_caller_id(call, HANDLERS_ADMIN, in->id, &c, e);
     if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
+        code = db_begin(db, e);
     if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
-    if (code != ERR_OK)
-        return code;
-    code = db_begin(db, e);
-    if (code == ERR_OK)
-        code = store_admins_lock(db, c.organization_id, &admins, e);
-    if (code == ERR_OK)
-        code = store_account_get(db, in->id, c.organization_id, &a, e);
+        code = lock_account(db, c.organization_id, in->id, &a, &admins, e);
     if (code == ERR_OK && (a.roles & ROLE_ADMIN) && admins <= 1)
         code = err_set(e, ERR_CONFLICT, "the organization's last administrator cannot be deleted (ACC-5)");
     if (code == ERR_OK)
         code = store_account_delete(db, a.id, e);
     if (code == ERR_OK)
         code = handlers_emit_account(db, "identity.account.deleted", &a, c.account_id, handlers_request_id(call), e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         return code;
-    }
     log_info("delete_account: %s of organization %s by %s", a.id, a.organization_id, c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    return handlers_reply_empty(call);
 }

@@ -62,21 +62,12 @@ static err_code use_link(struct bus_call *call, const char *kind, struct err *e)
         code = store_set_password(db, tok.account_id, pw_hash, now, e);
     if (code == ERR_OK)
         code = store_sessions_end_all(db, tok.account_id, NULL, now, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         goto done;
-    }
-    /* A new password lifts the account's throttling. */
-    struct handlers_throttle_keys k;
-    struct err ignored;
-    handlers_throttle_keys(cred.email, NULL, &k);
-    if (store_failures_clear(db, k.account, &ignored) != ERR_OK)
-        log_warn("failures not cleared: %s", ignored.msg);
+    handlers_throttle_clear(db, cred.email); /* a new password lifts the account's throttling */
     log_info("%s: password set for account %s", kind, tok.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
+    code = handlers_reply_empty(call);
 done:
     sodium_memzero(pw_hash, sizeof pw_hash);
     sodium_memzero(&cred, sizeof cred);
@@ -112,11 +103,8 @@ err_code handlers_forgot_password(struct bus_call *call, struct err *e) {
             code = store_tokens_supersede(db, cred.id, "reset_password", clock_now(), e);
         if (code == ERR_OK)
             code = handlers_issue_link(db, &link, handlers_request_id(call), e);
+        code = handlers_commit(db, code, e);
         if (code == ERR_OK)
-            code = db_commit(db, e);
-        if (code != ERR_OK)
-            db_rollback(db);
-        else
             log_info("forgot_password: reset link sent to account %s", cred.id);
     } else if (code == ERR_NOT_FOUND) {
         /* Unknown address: comparable work (a token and its hash), and the same answer. */
@@ -126,11 +114,7 @@ err_code handlers_forgot_password(struct bus_call *call, struct err *e) {
         code = ERR_OK;
     }
     sodium_memzero(&cred, sizeof cred);
-    if (code != ERR_OK)
-        return code;
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    return code == ERR_OK ? handlers_reply_empty(call) : code;
 }
 
 /* ---- login, resolve, logout ------------------------------------------------------------------------ */
@@ -152,9 +136,7 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
     if (code != ERR_OK)
         return code;
     mkt_time now = clock_now();
-    const char *addr = handlers_client_addr(call, in->client_addr);
-    handlers_throttle_keys(email, addr, &k);
-    code = handlers_throttle_check(id, db, &k, now, e);
+    code = handlers_throttle_check(call, email, in->client_addr, now, &k, e);
     if (code != ERR_OK)
         return code;
     code = store_credentials_by_email(db, email, &cred, e);
@@ -188,13 +170,11 @@ err_code handlers_login(struct bus_call *call, struct err *e) {
         password_hash(&id->argon2, in->password, new_hash, e) == ERR_OK &&
         store_set_password(db, cred.id, new_hash, now, e) != ERR_OK)
         log_warn("login: rehash of account %s not stored: %s", cred.id, e->msg);
-    struct err ignored;
-    if (store_failures_clear(db, k.account, &ignored) != ERR_OK)
-        log_warn("login: failures not cleared: %s", ignored.msg);
+    handlers_throttle_clear(db, email);
     crypto_token(token, sizeof token, 32);
     crypto_sha256_hex(token, strlen(token), hash);
     id_uuid(session_id);
-    code = store_session_insert(db, session_id, hash, cred.id, addr, now, e);
+    code = store_session_insert(db, session_id, hash, cred.id, handlers_client_addr(call, in->client_addr), now, e);
     if (code != ERR_OK)
         goto done;
     Mkt__Identity__LoginReply rep = MKT__IDENTITY__LOGIN_REPLY__INIT;
@@ -273,10 +253,6 @@ err_code handlers_logout(struct bus_call *call, struct err *e) {
     }
     bool ended = false;
     err_code code = store_session_end(db, session, hash, clock_now(), &ended, e);
-    if (code != ERR_OK)
-        return code;
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    return code == ERR_OK ? handlers_reply_empty(call) : code;
 }
 

@@ -12,19 +12,21 @@
 #include "log.h"
 #include "otp.h"
 
+/* The caller (any account) and its credentials. `cred` is zeroed first: the caller wipes it
+ * whatever the outcome. */
+static err_code caller_credentials(struct bus_call *call, struct store_caller *c, struct store_credentials *cred,
+                                   struct err *e) {
+    memset(cred, 0, sizeof *cred);
+    err_code code = handlers_caller(call, HANDLERS_ACCOUNT, c, e);
+    if (code == ERR_OK)
+        code = store_credentials_by_id(call->worker->db, c->account_id, cred, e);
+    return code;
+}
+
 err_code handlers_me(struct bus_call *call, struct err *e) {
     struct store_caller c;
-    struct store_account a;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_account_get(call->worker->db, c.account_id, NULL, &a, e);
-    if (code != ERR_OK)
-        return code;
-    const char *names[2];
-    Mkt__Identity__Account rep;
-    handlers_account_pb(&a, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    err_code code = handlers_caller(call, HANDLERS_ACCOUNT, &c, e);
+    return code == ERR_OK ? handlers_reply_account(call, c.account_id, NULL, e) : code;
 }
 
 /* AUTH-3: the old password is required; the account's other sessions end (AUTH-5). */
@@ -37,7 +39,7 @@ err_code handlers_change_password(struct bus_call *call, struct err *e) {
     struct handlers_throttle_keys k;
     char pw_hash[PASSWORD_HASH_MAX] = "";
     memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
+    err_code code = handlers_caller(call, HANDLERS_ACCOUNT, &c, e);
     if (code != ERR_OK)
         return code;
     if (!in->old_password || !*in->old_password)
@@ -46,8 +48,7 @@ err_code handlers_change_password(struct bus_call *call, struct err *e) {
     if (code != ERR_OK)
         return code;
     mkt_time now = clock_now();
-    handlers_throttle_keys(c.email, handlers_client_addr(call, NULL), &k);
-    code = handlers_throttle_check(id, db, &k, now, e);
+    code = handlers_throttle_check(call, c.email, NULL, now, &k, e);
     if (code == ERR_OK)
         code = store_credentials_by_id(db, c.account_id, &cred, e);
     if (code != ERR_OK)
@@ -64,15 +65,11 @@ err_code handlers_change_password(struct bus_call *call, struct err *e) {
         code = store_set_password(db, c.account_id, pw_hash, now, e);
     if (code == ERR_OK)
         code = store_sessions_end_all(db, c.account_id, c.session_id, now, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         goto done;
-    }
     log_info("change_password: account %s; other sessions ended", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
+    code = handlers_reply_empty(call);
 done:
     sodium_memzero(pw_hash, sizeof pw_hash);
     sodium_memzero(&cred, sizeof cred);
@@ -82,17 +79,13 @@ done:
 /* AUTH-6: a fresh secret, shown once; 2FA is on only after confirm_2fa with a first good code. */
 err_code handlers_enroll_2fa(struct bus_call *call, struct err *e) {
     struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
     struct store_caller c;
     struct store_credentials cred;
     uint8_t secret[OTP_SECRET_LEN];
     char b32[OTP_SECRET_B32_MAX], sealed[VAULT_SEALED_MAX], context[80], uri[1024];
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
+    err_code code = caller_credentials(call, &c, &cred, e);
     if (code != ERR_OK)
-        return code;
+        goto done;
     if (cred.otp_secret[0]) {
         code = err_set(e, ERR_CONFLICT, "two-factor authentication is already on: disable it first");
         goto done;
@@ -102,7 +95,7 @@ err_code handlers_enroll_2fa(struct bus_call *call, struct err *e) {
     snprintf(context, sizeof context, "accounts.otp:%s", c.account_id);
     code = vault_seal(id->vault, context, secret, sizeof secret, sealed, sizeof sealed, e);
     if (code == ERR_OK)
-        code = store_otp_set_pending(db, c.account_id, sealed, e);
+        code = store_otp_set_pending(call->worker->db, c.account_id, sealed, e);
     if (code != ERR_OK)
         goto done;
     if (!otp_uri(id->cfg.otp_issuer, c.email, b32, uri, sizeof uri)) {
@@ -123,39 +116,27 @@ done:
 
 err_code handlers_confirm_2fa(struct bus_call *call, struct err *e) {
     struct identity *id = handlers_app(call);
-    PGconn *db = call->worker->db;
     const Mkt__Identity__OtpCode *in = (const Mkt__Identity__OtpCode *)call->in;
     struct store_caller c;
     struct store_credentials cred;
     uint8_t secret[VAULT_PLAIN_MAX];
     size_t n = 0;
     int64_t step = 0;
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
+    err_code code = caller_credentials(call, &c, &cred, e);
     if (code == ERR_OK)
         code = validation_otp_code("code", in->code, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        return code;
-    if (!cred.otp_pending[0]) {
+    if (code == ERR_OK && !cred.otp_pending[0])
         code = err_set(e, ERR_CONFLICT, "no enrolment is pending: call enroll_2fa first");
-        goto done;
-    }
-    code = handlers_open_otp(id, c.account_id, cred.otp_pending, secret, &n, e);
-    if (code != ERR_OK)
-        goto done;
-    if (!otp_verify(secret, n, in->code, clock_now(), -1, &step)) {
+    if (code == ERR_OK)
+        code = handlers_open_otp(id, c.account_id, cred.otp_pending, secret, &n, e);
+    if (code == ERR_OK && !otp_verify(secret, n, in->code, clock_now(), -1, &step))
         code = err_set(e, ERR_INVALID, "field 'code': wrong code (check the authenticator app's clock)");
-        goto done;
+    if (code == ERR_OK)
+        code = store_otp_enable(call->worker->db, c.account_id, cred.otp_pending, step, e);
+    if (code == ERR_OK) {
+        log_info("2FA enabled for account %s", c.account_id);
+        handlers_reply_empty(call);
     }
-    code = store_otp_enable(db, c.account_id, cred.otp_pending, step, e);
-    if (code != ERR_OK)
-        goto done;
-    log_info("2FA enabled for account %s", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-done:
     sodium_memzero(secret, sizeof secret);
     sodium_memzero(&cred, sizeof cred);
     return code;
@@ -169,49 +150,32 @@ err_code handlers_disable_2fa(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_credentials cred;
     struct handlers_throttle_keys k;
-    memset(&cred, 0, sizeof cred);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = store_credentials_by_id(db, c.account_id, &cred, e);
-    if (code != ERR_OK)
-        return code;
-    bool has_code = in->code && *in->code, has_password = in->password && *in->password;
-    if (!cred.otp_secret[0]) {
-        code = err_set(e, ERR_CONFLICT, "two-factor authentication is not on");
-        goto done;
-    }
-    if (!has_code && !has_password) {
-        code = err_set(e, ERR_INVALID, "field 'code': a code or the password is required");
-        goto done;
-    }
-    if (has_code && (code = validation_otp_code("code", in->code, e)) != ERR_OK)
-        goto done;
+    bool has_code = in->code && *in->code, has_password = in->password && *in->password, ok = false;
+    err_code code = caller_credentials(call, &c, &cred, e);
     mkt_time now = clock_now();
-    handlers_throttle_keys(c.email, handlers_client_addr(call, NULL), &k);
-    code = handlers_throttle_check(id, db, &k, now, e);
-    if (code != ERR_OK)
-        goto done;
-    bool ok = false;
-    if (has_code) {
+    if (code == ERR_OK && !cred.otp_secret[0])
+        code = err_set(e, ERR_CONFLICT, "two-factor authentication is not on");
+    if (code == ERR_OK && !has_code && !has_password)
+        code = err_set(e, ERR_INVALID, "field 'code': a code or the password is required");
+    if (code == ERR_OK && has_code)
+        code = validation_otp_code("code", in->code, e);
+    if (code == ERR_OK)
+        code = handlers_throttle_check(call, c.email, NULL, now, &k, e);
+    if (code == ERR_OK && has_code)
         code = handlers_check_otp(id, db, &cred, cred.otp_secret, in->code, &ok, e);
-        if (code != ERR_OK)
-            goto done;
-    } else {
+    if (code == ERR_OK && !has_code)
         ok = password_verify(cred.password_hash, in->password);
-    }
-    if (!ok) {
+    if (code == ERR_OK && !ok) {
         handlers_throttle_fail(db, &k, now);
         code = has_code ? err_set(e, ERR_INVALID, "field 'code': wrong or already used code")
                         : err_set(e, ERR_INVALID, "field 'password': does not match the current password");
-        goto done;
     }
-    code = store_otp_disable(db, c.account_id, e);
-    if (code != ERR_OK)
-        goto done;
-    log_info("2FA disabled for account %s", c.account_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-done:
+    if (code == ERR_OK)
+        code = store_otp_disable(db, c.account_id, e);
+    if (code == ERR_OK) {
+        log_info("2FA disabled for account %s", c.account_id);
+        handlers_reply_empty(call);
+    }
     sodium_memzero(&cred, sizeof cred);
     return code;
 }

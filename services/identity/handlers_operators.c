@@ -2,7 +2,6 @@
  * database): organizations listed by status with a cursor, validation (ORG-3: the organization's
  * administrators are mailed, in their language) and the UGAP flag (ORG-5), each with its event. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -19,11 +18,8 @@ err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
     const Mkt__Identity__ListOrganizations *in = (const Mkt__Identity__ListOrganizations *)call->in;
     struct store_caller c;
     struct store_org_list l = {0};
-    Mkt__Identity__Organization *items = NULL, **ptrs = NULL;
-    const char *(*names)[2] = NULL;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
+    struct handlers_pb_array pbs = {0};
+    err_code code = handlers_caller(call, HANDLERS_OPERATOR, &c, e);
     if (code != ERR_OK)
         return code;
     const char *status = in->status ? in->status : "", *cursor = in->cursor ? in->cursor : "";
@@ -34,30 +30,20 @@ err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
     if (in->limit < 0 || in->limit > LIST_MAX)
         return err_set(e, ERR_INVALID, "field 'limit': 1 to %d", LIST_MAX);
     int limit = in->limit ? in->limit : LIST_DEFAULT;
-    code = store_org_list(call->worker->db, status, cursor, limit + 1, &l, e);
-    if (code != ERR_OK)
-        return code;
+    code = store_org_list(call->worker->db, status, cursor, limit + 1, &l, e); /* one more: is there a next page? */
     size_t n = l.n > (size_t)limit ? (size_t)limit : l.n;
-    items = calloc(n ? n : 1, sizeof *items);
-    ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    names = calloc(n ? n : 1, sizeof *names);
-    if (!items || !ptrs || !names) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
-        goto done;
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&pbs, n, sizeof(Mkt__Identity__Organization), e);
+    if (code == ERR_OK) {
+        for (size_t i = 0; i < n; i++)
+            handlers_org_pb(&l.v[i], pbs.ptrs[i], pbs.names[i]);
+        Mkt__Identity__OrganizationList rep = MKT__IDENTITY__ORGANIZATION_LIST__INIT;
+        rep.n_organizations = n;
+        rep.organizations = (Mkt__Identity__Organization **)pbs.ptrs;
+        rep.next_cursor = l.n > n ? l.v[n - 1].id : "";
+        bus_reply(call, &rep.base);
     }
-    for (size_t i = 0; i < n; i++) {
-        handlers_org_pb(&l.v[i], &items[i], names[i]);
-        ptrs[i] = &items[i];
-    }
-    Mkt__Identity__OrganizationList rep = MKT__IDENTITY__ORGANIZATION_LIST__INIT;
-    rep.n_organizations = n;
-    rep.organizations = ptrs;
-    rep.next_cursor = l.n > (size_t)limit ? l.v[n - 1].id : "";
-    bus_reply(call, &rep.base);
-done:
-    free(items);
-    free(ptrs);
-    free(names);
+    handlers_pb_array_cleanup(&pbs);
     store_org_list_cleanup(&l);
     return code;
 }
@@ -65,22 +51,19 @@ done:
 /* tx. ORG-3: the organization's administrators are told (org_validated, in their language). */
 static err_code mail_validated(PGconn *tx, const struct store_org *o, const char *correlation, struct err *e) {
     struct store_account_list admins = {0};
-    Mkt__Mail__Recipient *rcpts = NULL, **ptrs = NULL;
+    struct handlers_pb_array rcpts = {0};
     err_code code = store_admins(tx, o->id, &admins, e);
     if (code != ERR_OK || admins.n == 0)
         goto done;
-    rcpts = calloc(admins.n, sizeof *rcpts);
-    ptrs = calloc(admins.n, sizeof *ptrs);
-    if (!rcpts || !ptrs) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
+    code = handlers_pb_array_init(&rcpts, admins.n, sizeof(Mkt__Mail__Recipient), e);
+    if (code != ERR_OK)
         goto done;
-    }
     for (size_t i = 0; i < admins.n; i++) {
-        mkt__mail__recipient__init(&rcpts[i]);
-        rcpts[i].address = admins.v[i].email;
-        rcpts[i].name = admins.v[i].name;
-        rcpts[i].language = admins.v[i].language;
-        ptrs[i] = &rcpts[i];
+        Mkt__Mail__Recipient *r = rcpts.ptrs[i];
+        mkt__mail__recipient__init(r);
+        r->address = admins.v[i].email;
+        r->name = admins.v[i].name;
+        r->language = admins.v[i].language;
     }
     Mkt__Mail__Command__VarsEntry v_org = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
     v_org.key = "organization_name";
@@ -90,15 +73,14 @@ static err_code mail_validated(PGconn *tx, const struct store_org *o, const char
     snprintf(key, sizeof key, "org_validated:%s", o->id);
     Mkt__Mail__Command cmd = MKT__MAIL__COMMAND__INIT;
     cmd.template_ = "org_validated";
-    cmd.recipients = ptrs;
+    cmd.recipients = (Mkt__Mail__Recipient **)rcpts.ptrs;
     cmd.n_recipients = admins.n;
     cmd.vars = vars;
     cmd.n_vars = 1;
     cmd.idempotency_key = key;
     code = outbox_mail(tx, "org_validated", o->id, correlation, &cmd.base, e);
 done:
-    free(rcpts);
-    free(ptrs);
+    handlers_pb_array_cleanup(&rcpts);
     store_account_list_cleanup(&admins);
     return code;
 }
@@ -109,15 +91,10 @@ err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_org o;
     bool changed = false;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
-    if (code != ERR_OK)
-        return code;
     const char *rid = handlers_request_id(call);
-    code = db_begin(db, e);
+    err_code code = handlers_caller_id(call, HANDLERS_OPERATOR, in->id, &c, e);
+    if (code == ERR_OK)
+        code = db_begin(db, e);
     if (code == ERR_OK)
         code = store_org_validate(db, in->id, clock_now(), &changed, e);
     if (code == ERR_OK)
@@ -126,19 +103,12 @@ err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
         code = handlers_emit_org(db, "identity.organization.validated", &o, c.account_id, rid, e);
     if (code == ERR_OK && changed)
         code = mail_validated(db, &o, rid, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         return code;
-    }
     if (changed)
         log_info("organization %s validated by operator %s", o.id, c.account_id);
-    const char *names[2];
-    Mkt__Identity__Organization rep;
-    handlers_org_pb(&o, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    return handlers_reply_org(call, &o);
 }
 
 err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
@@ -147,14 +117,9 @@ err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_org o;
     bool changed = false;
-    err_code code = handlers_caller(call, &c, e);
+    err_code code = handlers_caller_id(call, HANDLERS_OPERATOR, in->id, &c, e);
     if (code == ERR_OK)
-        code = handlers_require_operator(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
-    if (code != ERR_OK)
-        return code;
-    code = db_begin(db, e);
+        code = db_begin(db, e);
     if (code == ERR_OK)
         code = store_org_get(db, in->id, &o, e);
     if (code == ERR_OK)
@@ -163,15 +128,6 @@ err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
     if (code == ERR_OK && changed)
         code = handlers_emit_org(db, "identity.organization.ugap_changed", &o, c.account_id, handlers_request_id(call),
                                  e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        return code;
-    }
-    const char *names[2];
-    Mkt__Identity__Organization rep;
-    handlers_org_pb(&o, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    code = handlers_commit(db, code, e);
+    return code == ERR_OK ? handlers_reply_org(call, &o) : code;
 }

@@ -4,7 +4,6 @@
  * the cloud client holds its copy. */
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -21,16 +20,22 @@ static void wipe(char *s) {
         sodium_memzero(s, strlen(s));
 }
 
-static err_code reply_org(struct bus_call *call, const char *org_id, struct err *e) {
+/* The organization `id`, read again for the reply. */
+static err_code reply_org(struct bus_call *call, const char *id, struct err *e) {
     struct store_org o;
-    err_code code = store_org_get(call->worker->db, org_id, &o, e);
-    if (code != ERR_OK)
-        return code;
-    const char *names[2];
-    Mkt__Identity__Organization rep;
-    handlers_org_pb(&o, &rep, names);
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    err_code code = store_org_get(call->worker->db, id, &o, e);
+    return code == ERR_OK ? handlers_reply_org(call, &o) : code;
+}
+
+/* Proof of control (ORG-2, ORG-6): a client made from the customer's keys reads its account's id
+ * and e-mail. The request's secret key is wiped once the client holds its copy; *cl is owned. */
+static err_code prove_control(struct identity *id, const char *region, const char *access_key, char *secret_key,
+                              struct cloud **cl, char account_id[16], char email[STORE_EMAIL], struct err *e) {
+    err_code code = outscale_customer_client(id, region, access_key, secret_key, cl, e);
+    wipe(secret_key); /* the client holds the only copy now */
+    if (code == ERR_OK)
+        code = outscale_identify(*cl, account_id, email, e);
+    return code;
 }
 
 /* ---- sign-up (ORG-1, ORG-2) ---------------------------------------------------------------------- */
@@ -62,13 +67,9 @@ err_code handlers_signup(struct bus_call *call, struct err *e) {
         code = validation_name("admin_name", in->admin_name, admin.name, sizeof admin.name, e);
     if (code == ERR_OK)
         code = validation_language("admin_language", in->admin_language, admin.language, e);
-    if (code == ERR_OK)
-        code = outscale_customer_client(id, region, in->access_key, in->secret_key, &c, e);
-    wipe(in->secret_key); /* the client holds the only copy now */
-    if (code != ERR_OK)
-        goto done;
     /* Proof of control: the keys read their account; its e-mail receives the link (ORG-2). */
-    code = outscale_identify(c, osc.account_id, admin.email, e);
+    if (code == ERR_OK)
+        code = prove_control(id, region, in->access_key, in->secret_key, &c, osc.account_id, admin.email, e);
     if (code == ERR_OK)
         code = store_outscale_taken(db, osc.account_id, &taken, e);
     if (code == ERR_OK && taken)
@@ -98,16 +99,6 @@ err_code handlers_signup(struct bus_call *call, struct err *e) {
     snprintf(osc.region, sizeof osc.region, "%s", region);
     osc.primary = true;
     osc.attached_at = now;
-    struct handlers_link link = {
-        .kind = "set_password",
-        .account_id = admin.id,
-        .organization_id = org.id,
-        .organization_name = org.name,
-        .email = admin.email,
-        .name = admin.name,
-        .language = admin.language,
-        .ttl = id->cfg.set_password_ttl_s * CLOCK_SECOND,
-    };
     const char *rid = handlers_request_id(call);
     code = db_begin(db, e);
     if (code == ERR_OK)
@@ -117,21 +108,18 @@ err_code handlers_signup(struct bus_call *call, struct err *e) {
     if (code == ERR_OK)
         code = store_outscale_insert(db, &osc, e);
     if (code == ERR_OK)
-        code = handlers_issue_link(db, &link, rid, e);
+        code = handlers_issue_set_password(db, id, &admin, &org, rid, e);
     if (code == ERR_OK)
         code = handlers_emit_org(db, "identity.organization.created", &org, admin.id, rid, e);
     if (code == ERR_OK)
         code = handlers_emit_account(db, "identity.account.created", &admin, admin.id, rid, e);
     if (code == ERR_OK)
         code = handlers_emit_outscale(db, "identity.outscale_account.attached", &osc, admin.id, rid, e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
-        if (code == ERR_CONFLICT) /* a concurrent sign-up with the same account or e-mail won */
-            err_set(e, ERR_CONFLICT, "OUTSCALE account %s or its e-mail is already registered", osc.account_id);
+    code = handlers_commit(db, code, e);
+    if (code == ERR_CONFLICT) /* a concurrent sign-up with the same account or e-mail won */
+        err_set(e, ERR_CONFLICT, "OUTSCALE account %s or its e-mail is already registered", osc.account_id);
+    if (code != ERR_OK)
         goto done;
-    }
     log_info("signup: organization %s (OUTSCALE account %s), first administrator %s", org.id, osc.account_id,
              admin.id);
     Mkt__Identity__SignupReply rep = MKT__IDENTITY__SIGNUP_REPLY__INIT;
@@ -151,7 +139,7 @@ done:
 err_code handlers_get_organization(struct bus_call *call, struct err *e) {
     const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
     struct store_caller c;
-    err_code code = handlers_caller(call, &c, e);
+    err_code code = handlers_caller(call, HANDLERS_ACCOUNT, &c, e);
     if (code != ERR_OK)
         return code;
     const char *want = in->id && *in->id ? in->id : c.organization_id;
@@ -170,9 +158,7 @@ err_code handlers_update_organization(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_org o;
     char name[STORE_NAME];
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
+    err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code != ERR_OK)
         return code;
     if (in->name && *in->name) {
@@ -186,12 +172,9 @@ err_code handlers_update_organization(struct bus_call *call, struct err *e) {
         if (code == ERR_OK)
             code = handlers_emit_org(db, "identity.organization.updated", &o, c.account_id, handlers_request_id(call),
                                      e);
-        if (code == ERR_OK)
-            code = db_commit(db, e);
-        if (code != ERR_OK) {
-            db_rollback(db);
+        code = handlers_commit(db, code, e);
+        if (code != ERR_OK)
             return code;
-        }
     }
     return reply_org(call, c.organization_id, e);
 }
@@ -201,30 +184,21 @@ err_code handlers_update_organization(struct bus_call *call, struct err *e) {
 err_code handlers_list_outscale_accounts(struct bus_call *call, struct err *e) {
     struct store_caller c;
     struct store_outscale_list l = {0};
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_member(&c, e);
+    struct handlers_pb_array pbs = {0};
+    err_code code = handlers_caller(call, HANDLERS_MEMBER, &c, e);
     if (code == ERR_OK)
         code = store_outscale_list(call->worker->db, c.organization_id, false, &l, e);
-    if (code != ERR_OK)
-        return code;
-    Mkt__Identity__OutscaleAccount *items = calloc(l.n ? l.n : 1, sizeof *items);
-    Mkt__Identity__OutscaleAccount **ptrs = calloc(l.n ? l.n : 1, sizeof *ptrs);
-    if (!items || !ptrs) {
-        code = err_set(e, ERR_INTERNAL, "out of memory");
-        goto done;
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&pbs, l.n, sizeof(Mkt__Identity__OutscaleAccount), e);
+    if (code == ERR_OK) {
+        for (size_t i = 0; i < l.n; i++)
+            handlers_outscale_pb(&l.v[i], pbs.ptrs[i]);
+        Mkt__Identity__OutscaleAccountList rep = MKT__IDENTITY__OUTSCALE_ACCOUNT_LIST__INIT;
+        rep.n_accounts = l.n;
+        rep.accounts = (Mkt__Identity__OutscaleAccount **)pbs.ptrs;
+        bus_reply(call, &rep.base);
     }
-    for (size_t i = 0; i < l.n; i++) {
-        handlers_outscale_pb(&l.v[i], &items[i]);
-        ptrs[i] = &items[i];
-    }
-    Mkt__Identity__OutscaleAccountList rep = MKT__IDENTITY__OUTSCALE_ACCOUNT_LIST__INIT;
-    rep.n_accounts = l.n;
-    rep.accounts = ptrs;
-    bus_reply(call, &rep.base);
-done:
-    free(items);
-    free(ptrs);
+    handlers_pb_array_cleanup(&pbs);
     store_outscale_list_cleanup(&l);
     return code;
 }
@@ -241,9 +215,7 @@ err_code handlers_attach_outscale_account(struct bus_call *call, struct err *e) 
     struct cloud *cl = NULL;
     bool taken = false;
     memset(&osc, 0, sizeof osc);
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
+    err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code == ERR_OK)
         code = validation_access_key("access_key", in->access_key, e);
     if (code == ERR_OK)
@@ -251,10 +223,7 @@ err_code handlers_attach_outscale_account(struct bus_call *call, struct err *e) 
     if (code == ERR_OK)
         code = store_org_get(db, c.organization_id, &org, e);
     if (code == ERR_OK)
-        code = outscale_customer_client(id, org.region, in->access_key, in->secret_key, &cl, e);
-    wipe(in->secret_key);
-    if (code == ERR_OK)
-        code = outscale_identify(cl, osc.account_id, osc.email, e);
+        code = prove_control(id, org.region, in->access_key, in->secret_key, &cl, osc.account_id, osc.email, e);
     if (code == ERR_OK)
         code = store_outscale_taken(db, osc.account_id, &taken, e);
     if (code == ERR_OK && taken)
@@ -277,12 +246,9 @@ err_code handlers_attach_outscale_account(struct bus_call *call, struct err *e) 
     if (code == ERR_OK)
         code = handlers_emit_outscale(db, "identity.outscale_account.attached", &osc, c.account_id,
                                       handlers_request_id(call), e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         goto done;
-    }
     log_info("attach: OUTSCALE account %s to organization %s", osc.account_id, org.id);
     Mkt__Identity__OutscaleAccount rep;
     handlers_outscale_pb(&osc, &rep);
@@ -301,11 +267,7 @@ err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) 
     const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
     struct store_caller c;
     struct store_outscale osc;
-    err_code code = handlers_caller(call, &c, e);
-    if (code == ERR_OK)
-        code = handlers_require_admin(&c, e);
-    if (code == ERR_OK)
-        code = validation_uuid("id", in->id, e);
+    err_code code = handlers_caller_id(call, HANDLERS_ADMIN, in->id, &c, e);
     if (code == ERR_OK)
         code = store_outscale_find(db, c.organization_id, in->id, &osc, e);
     if (code == ERR_OK && osc.primary)
@@ -319,14 +281,9 @@ err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) 
     if (code == ERR_OK)
         code = handlers_emit_outscale(db, "identity.outscale_account.detached", &osc, c.account_id,
                                       handlers_request_id(call), e);
-    if (code == ERR_OK)
-        code = db_commit(db, e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    code = handlers_commit(db, code, e);
+    if (code != ERR_OK)
         return code;
-    }
     log_info("detach: OUTSCALE account %s from organization %s", osc.account_id, osc.organization_id);
-    Mkt__Identity__Empty rep = MKT__IDENTITY__EMPTY__INIT;
-    bus_reply(call, &rep.base);
-    return ERR_OK;
+    return handlers_reply_empty(call);
 }
