@@ -11,7 +11,8 @@
     "(SELECT u.state || ' ' || u.user_name FROM eim_users u JOIN outscale_accounts x "                      \
     "  ON x.id = u.outscale_account_id AND x.is_primary WHERE u.account_id = a.id LIMIT 1)"
 
-static void account_from_row(const PGresult *r, int i, struct store_account *a) {
+static void account_from_row(const PGresult *r, int i, void *out) {
+    struct store_account *a = out;
     memset(a, 0, sizeof *a);
     store__copy(a->id, sizeof a->id, r, i, 0);
     store__copy(a->organization_id, sizeof a->organization_id, r, i, 1);
@@ -36,17 +37,6 @@ static void account_from_row(const PGresult *r, int i, struct store_account *a) 
     }
 }
 
-static err_code account_rows(PGresult *r, struct store_account_list *out, struct err *e) {
-    int n = PQntuples(r);
-    struct store_account_list l = {calloc(n ? (size_t)n : 1, sizeof *l.v), (size_t)n};
-    if (!l.v)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    for (int i = 0; i < n; i++)
-        account_from_row(r, i, &l.v[i]);
-    *out = l;
-    return ERR_OK;
-}
-
 void store_account_list_cleanup(struct store_account_list *l) {
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -67,45 +57,24 @@ err_code store_account_insert(PGconn *tx, const struct store_account *a, const c
 
 err_code store_account_get(PGconn *c, const char *id, const char *organization_id, struct store_account *out,
                            struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = $1 "
-                             "AND ($2 = '' OR a.organization_id = NULLIF($2, '')::uuid)",
-                             DB_PARAMS(id, organization_id ? organization_id : ""));
-    if (code != ERR_OK)
-        return code;
-    if (PQntuples(r) == 0)
-        code = err_set(e, ERR_NOT_FOUND, "account %s", id);
-    else
-        account_from_row(r, 0, out);
-    PQclear(r);
-    return code;
+    return store__one(c, account_from_row, out, e,
+                      "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.id = $1 "
+                      "AND ($2 = '' OR a.organization_id = NULLIF($2, '')::uuid)",
+                      DB_PARAMS(id, organization_id ? organization_id : ""), "account %s", id);
 }
 
 err_code store_account_list(PGconn *c, const char *organization_id, struct store_account_list *out,
                             struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 ORDER BY a.id",
-                             DB_PARAMS(organization_id));
-    if (code == ERR_OK) {
-        code = account_rows(r, out, e);
-        PQclear(r);
-    }
-    return code;
+    return store__list(c, STORE__LIST(out), account_from_row, e,
+                       "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 ORDER BY a.id",
+                       DB_PARAMS(organization_id));
 }
 
 err_code store_admins(PGconn *c, const char *organization_id, struct store_account_list *out, struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 "
-                             "AND 'admin' = ANY(a.roles) ORDER BY a.id",
-                             DB_PARAMS(organization_id));
-    if (code == ERR_OK) {
-        code = account_rows(r, out, e);
-        PQclear(r);
-    }
-    return code;
+    return store__list(c, STORE__LIST(out), account_from_row, e,
+                       "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 "
+                       "AND 'admin' = ANY(a.roles) ORDER BY a.id",
+                       DB_PARAMS(organization_id));
 }
 
 err_code store_email_taken(PGconn *c, const char *email, const char *except_id, bool *taken, struct err *e) {
@@ -165,52 +134,39 @@ err_code store_admins_lock(PGconn *tx, const char *organization_id, int *count, 
     "'user' = ANY(a.roles), COALESCE('buyer' = ANY(o.types), false), COALESCE('seller' = ANY(o.types), false), " \
     "COALESCE(o.status, ''), COALESCE(o.ugap, false), a.operator, s.last_seen_at"
 
-static void caller_from_row(const PGresult *r, struct store_caller *c) {
+static void caller_from_row(const PGresult *r, int i, void *out) {
+    struct store_caller *c = out;
     memset(c, 0, sizeof *c);
-    store__copy(c->session_id, sizeof c->session_id, r, 0, 0);
-    store__copy(c->account_id, sizeof c->account_id, r, 0, 1);
-    store__copy(c->organization_id, sizeof c->organization_id, r, 0, 2);
-    store__copy(c->email, sizeof c->email, r, 0, 3);
-    store__copy(c->name, sizeof c->name, r, 0, 4);
-    store__copy(c->language, sizeof c->language, r, 0, 5);
-    c->roles = (store__bool(r, 0, 6) ? ROLE_ADMIN : 0) | (store__bool(r, 0, 7) ? ROLE_USER : 0);
-    c->types = (store__bool(r, 0, 8) ? TYPE_BUYER : 0) | (store__bool(r, 0, 9) ? TYPE_SELLER : 0);
-    store__copy(c->org_status, sizeof c->org_status, r, 0, 10);
-    c->ugap = store__bool(r, 0, 11);
-    c->operator = store__bool(r, 0, 12);
-    c->last_seen_at = db_time_value(r, 0, 13);
-}
-
-static err_code caller_query(PGconn *c, const char *sql, int n, const char *const *params, struct store_caller *out,
-                             struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e, sql, n, params);
-    if (code != ERR_OK)
-        return code;
-    if (PQntuples(r) == 0)
-        code = err_set(e, ERR_NOT_FOUND, "no such session");
-    else
-        caller_from_row(r, out);
-    PQclear(r);
-    return code;
+    store__copy(c->session_id, sizeof c->session_id, r, i, 0);
+    store__copy(c->account_id, sizeof c->account_id, r, i, 1);
+    store__copy(c->organization_id, sizeof c->organization_id, r, i, 2);
+    store__copy(c->email, sizeof c->email, r, i, 3);
+    store__copy(c->name, sizeof c->name, r, i, 4);
+    store__copy(c->language, sizeof c->language, r, i, 5);
+    c->roles = (store__bool(r, i, 6) ? ROLE_ADMIN : 0) | (store__bool(r, i, 7) ? ROLE_USER : 0);
+    c->types = (store__bool(r, i, 8) ? TYPE_BUYER : 0) | (store__bool(r, i, 9) ? TYPE_SELLER : 0);
+    store__copy(c->org_status, sizeof c->org_status, r, i, 10);
+    c->ugap = store__bool(r, i, 11);
+    c->operator = store__bool(r, i, 12);
+    c->last_seen_at = db_time_value(r, i, 13);
 }
 
 err_code store_session_caller(PGconn *c, const char *token_hash, struct store_caller *out, struct err *e) {
-    return caller_query(c,
-                        "SELECT " CALLER_COLUMNS " FROM sessions s JOIN accounts a ON a.id = s.account_id "
-                        "LEFT JOIN organizations o ON o.id = a.organization_id "
-                        "WHERE s.hash = $1 AND s.ended_at IS NULL",
-                        DB_PARAMS(token_hash), out, e);
+    return store__one(c, caller_from_row, out, e,
+                      "SELECT " CALLER_COLUMNS " FROM sessions s JOIN accounts a ON a.id = s.account_id "
+                      "LEFT JOIN organizations o ON o.id = a.organization_id "
+                      "WHERE s.hash = $1 AND s.ended_at IS NULL",
+                      DB_PARAMS(token_hash), "no such session");
 }
 
 err_code store_account_caller(PGconn *c, const char *account_id, const char *session_id, struct store_caller *out,
                               struct err *e) {
-    return caller_query(c,
-                        "SELECT " CALLER_COLUMNS " FROM accounts a "
-                        "LEFT JOIN organizations o ON o.id = a.organization_id "
-                        "LEFT JOIN sessions s ON s.id = NULLIF($2, '')::uuid AND s.account_id = a.id "
-                        "WHERE a.id = $1 AND ($2 = '' OR (s.id IS NOT NULL AND s.ended_at IS NULL))",
-                        DB_PARAMS(account_id, session_id ? session_id : ""), out, e);
+    return store__one(c, caller_from_row, out, e,
+                      "SELECT " CALLER_COLUMNS " FROM accounts a "
+                      "LEFT JOIN organizations o ON o.id = a.organization_id "
+                      "LEFT JOIN sessions s ON s.id = NULLIF($2, '')::uuid AND s.account_id = a.id "
+                      "WHERE a.id = $1 AND ($2 = '' OR (s.id IS NOT NULL AND s.ended_at IS NULL))",
+                      DB_PARAMS(account_id, session_id ? session_id : ""), "no such session");
 }
 
 /* ---- credentials ------------------------------------------------------------------------------------ */

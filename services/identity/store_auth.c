@@ -12,27 +12,22 @@ err_code store_token_insert(PGconn *tx, const char *id, const char *hash, const 
                    DB_PARAMS(id, hash, kind, account_id, STORE__TIME(now, t1), STORE__TIME(expires_at, t2)));
 }
 
+static void token_from_row(const PGresult *r, int i, void *out) {
+    struct store_token *t = out;
+    memset(t, 0, sizeof *t);
+    store__copy(t->id, sizeof t->id, r, i, 0);
+    store__copy(t->account_id, sizeof t->account_id, r, i, 1);
+    t->expires_at = db_time_value(r, i, 2);
+    t->used_at = db_time_value(r, i, 3);
+}
+
 err_code store_token_find(PGconn *c, const char *hash, const char *kind, bool lock, struct store_token *out,
                           struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             lock ? "SELECT id, account_id, expires_at, used_at FROM tokens WHERE hash = $1 AND kind = $2 "
-                                    "FOR UPDATE"
-                                  : "SELECT id, account_id, expires_at, used_at FROM tokens WHERE hash = $1 AND kind = $2",
-                             DB_PARAMS(hash, kind));
-    if (code != ERR_OK)
-        return code;
-    if (PQntuples(r) == 0) {
-        code = err_set(e, ERR_NOT_FOUND, "unknown link");
-    } else {
-        memset(out, 0, sizeof *out);
-        store__copy(out->id, sizeof out->id, r, 0, 0);
-        store__copy(out->account_id, sizeof out->account_id, r, 0, 1);
-        out->expires_at = db_time_value(r, 0, 2);
-        out->used_at = db_time_value(r, 0, 3);
-    }
-    PQclear(r);
-    return code;
+    return store__one(c, token_from_row, out, e,
+                      lock ? "SELECT id, account_id, expires_at, used_at FROM tokens WHERE hash = $1 AND kind = $2 "
+                             "FOR UPDATE"
+                           : "SELECT id, account_id, expires_at, used_at FROM tokens WHERE hash = $1 AND kind = $2",
+                      DB_PARAMS(hash, kind), "unknown link");
 }
 
 err_code store_token_use(PGconn *tx, const char *id, mkt_time now, struct err *e) {

@@ -1,5 +1,6 @@
 /* Helpers shared by the store_*.c files only: copying result columns into fixed-size fields,
- * time and boolean parameters, role and type arrays. */
+ * time and boolean parameters, role and type arrays, and (store.c) reading one row or a list of
+ * rows into structs. */
 #ifndef IDENTITY_STORE_INTERNAL_H
 #define IDENTITY_STORE_INTERNAL_H
 
@@ -32,5 +33,20 @@ static inline const char *store__mask_array(unsigned mask, bool roles, char *out
 }
 
 #define STORE__TIME(t, buf) db_time_param((t), (buf), sizeof(buf))
+
+/* Fills the row struct at `out` (a struct store_org, store_account, ...) from row `row` of r. */
+typedef void (*store__from_row)(const PGresult *r, int row, void *out);
+
+/* Runs a query for one row and fills *out from it; no row is ERR_NOT_FOUND with the reason
+ * `missing` (printf-like). Nothing is written on failure. */
+err_code store__one(PGconn *c, store__from_row from_row, void *out, struct err *e, const char *sql, int n,
+                    const char *const *params, const char *missing, ...) MKT_PRINTF(8, 9) MKT_MUST_USE;
+
+/* Runs a query for a list: *v gets a new array (owned: free) of *count structs of `size` bytes,
+ * each filled from its row. Nothing is written on failure. STORE__LIST(l) passes the size, array
+ * and count of a list struct `l` ({T *v; size_t n;}). */
+err_code store__list(PGconn *c, size_t size, void **v, size_t *count, store__from_row from_row, struct err *e,
+                     const char *sql, int n, const char *const *params) MKT_MUST_USE;
+#define STORE__LIST(l) sizeof *(l)->v, (void **)&(l)->v, &(l)->n
 
 #endif

@@ -7,7 +7,8 @@
     "o.validated_at, (SELECT x.account_id FROM outscale_accounts x WHERE x.organization_id = o.id AND "       \
     "x.is_primary AND x.state <> 'detached' LIMIT 1)"
 
-static void org_from_row(const PGresult *r, int i, struct store_org *o) {
+static void org_from_row(const PGresult *r, int i, void *out) {
+    struct store_org *o = out;
     memset(o, 0, sizeof *o);
     store__copy(o->id, sizeof o->id, r, i, 0);
     store__copy(o->name, sizeof o->name, r, i, 1);
@@ -35,16 +36,8 @@ err_code store_org_insert(PGconn *tx, const struct store_org *o, struct err *e) 
 }
 
 err_code store_org_get(PGconn *c, const char *id, struct store_org *out, struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = $1", DB_PARAMS(id));
-    if (code != ERR_OK)
-        return code;
-    if (PQntuples(r) == 0)
-        code = err_set(e, ERR_NOT_FOUND, "organization %s", id);
-    else
-        org_from_row(r, 0, out);
-    PQclear(r);
-    return code;
+    return store__one(c, org_from_row, out, e, "SELECT " ORG_COLUMNS " FROM organizations o WHERE o.id = $1",
+                      DB_PARAMS(id), "organization %s", id);
 }
 
 err_code store_org_set_name(PGconn *c, const char *id, const char *name, struct err *e) {
@@ -78,27 +71,13 @@ err_code store_org_set_ugap(PGconn *tx, const char *id, bool ugap, bool *changed
 
 err_code store_org_list(PGconn *c, const char *status, const char *cursor, int limit, struct store_org_list *out,
                         struct err *e) {
-    PGresult *r = NULL;
     char lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
-    err_code code = db_query(c, &r, e,
-                             "SELECT " ORG_COLUMNS " FROM organizations o "
-                             "WHERE ($1 = '' OR o.status = $1) AND ($2 = '' OR o.id > $2::uuid) "
-                             "ORDER BY o.id LIMIT $3::int",
-                             DB_PARAMS(status, cursor, lim));
-    if (code != ERR_OK)
-        return code;
-    int n = PQntuples(r);
-    struct store_org_list l = {calloc(n ? (size_t)n : 1, sizeof *l.v), (size_t)n};
-    if (!l.v) {
-        PQclear(r);
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    }
-    for (int i = 0; i < n; i++)
-        org_from_row(r, i, &l.v[i]);
-    PQclear(r);
-    *out = l;
-    return ERR_OK;
+    return store__list(c, STORE__LIST(out), org_from_row, e,
+                       "SELECT " ORG_COLUMNS " FROM organizations o "
+                       "WHERE ($1 = '' OR o.status = $1) AND ($2 = '' OR o.id > $2::uuid) "
+                       "ORDER BY o.id LIMIT $3::int",
+                       DB_PARAMS(status, cursor, lim));
 }
 
 /* ---- OUTSCALE accounts ---------------------------------------------------------------------------- */
@@ -107,7 +86,8 @@ err_code store_org_list(PGconn *c, const char *status, const char *cursor, int l
     "x.id, x.organization_id, x.account_id, x.email, x.region, x.is_primary, x.access_key_id, "              \
     "x.secret_sealed, x.state, x.eim_state, x.eim_detail, x.attached_at"
 
-static void outscale_from_row(const PGresult *r, int i, struct store_outscale *o) {
+static void outscale_from_row(const PGresult *r, int i, void *out) {
+    struct store_outscale *o = out;
     memset(o, 0, sizeof *o);
     store__copy(o->id, sizeof o->id, r, i, 0);
     store__copy(o->organization_id, sizeof o->organization_id, r, i, 1);
@@ -121,17 +101,6 @@ static void outscale_from_row(const PGresult *r, int i, struct store_outscale *o
     store__copy(o->eim_state, sizeof o->eim_state, r, i, 9);
     store__copy(o->eim_detail, sizeof o->eim_detail, r, i, 10);
     o->attached_at = db_time_value(r, i, 11);
-}
-
-static err_code outscale_rows(PGresult *r, struct store_outscale_list *out, struct err *e) {
-    int n = PQntuples(r);
-    struct store_outscale_list l = {calloc(n ? (size_t)n : 1, sizeof *l.v), (size_t)n};
-    if (!l.v)
-        return err_set(e, ERR_INTERNAL, "out of memory");
-    for (int i = 0; i < n; i++)
-        outscale_from_row(r, i, &l.v[i]);
-    *out = l;
-    return ERR_OK;
 }
 
 void store_outscale_list_cleanup(struct store_outscale_list *l) {
@@ -169,47 +138,28 @@ err_code store_outscale_taken(PGconn *c, const char *account_id, bool *taken, st
 
 err_code store_outscale_list(PGconn *c, const char *organization_id, bool with_detaching,
                              struct store_outscale_list *out, struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
-                             "AND (x.state = 'active' OR ($2 AND x.state = 'detaching')) "
-                             "ORDER BY x.is_primary DESC, x.attached_at, x.id",
-                             DB_PARAMS(organization_id, with_detaching ? "true" : "false"));
-    if (code == ERR_OK) {
-        code = outscale_rows(r, out, e);
-        PQclear(r);
-    }
-    return code;
-}
-
-static err_code outscale_one(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
-                             struct store_outscale *out, struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e, sql, n, params);
-    if (code != ERR_OK)
-        return code;
-    if (PQntuples(r) == 0)
-        code = err_set(e, ERR_NOT_FOUND, "OUTSCALE account %s", what);
-    else
-        outscale_from_row(r, 0, out);
-    PQclear(r);
-    return code;
+    return store__list(c, STORE__LIST(out), outscale_from_row, e,
+                       "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
+                       "AND (x.state = 'active' OR ($2 AND x.state = 'detaching')) "
+                       "ORDER BY x.is_primary DESC, x.attached_at, x.id",
+                       DB_PARAMS(organization_id, with_detaching ? "true" : "false"));
 }
 
 err_code store_outscale_find(PGconn *c, const char *organization_id, const char *id_or_account,
                              struct store_outscale *out, struct err *e) {
     bool by_uuid = validation_uuid("id", id_or_account, NULL) == ERR_OK;
-    return outscale_one(c,
-                        by_uuid ? "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
-                                  "AND x.state = 'active' AND x.id = $2::uuid"
-                                : "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
-                                  "AND x.state = 'active' AND x.account_id = $2",
-                        DB_PARAMS(organization_id, id_or_account), id_or_account, out, e);
+    return store__one(c, outscale_from_row, out, e,
+                      by_uuid ? "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
+                                "AND x.state = 'active' AND x.id = $2::uuid"
+                              : "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
+                                "AND x.state = 'active' AND x.account_id = $2",
+                      DB_PARAMS(organization_id, id_or_account), "OUTSCALE account %s", id_or_account);
 }
 
 err_code store_outscale_get(PGconn *c, const char *id, struct store_outscale *out, struct err *e) {
-    return outscale_one(c, "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.id = $1", DB_PARAMS(id), id,
-                        out, e);
+    return store__one(c, outscale_from_row, out, e,
+                      "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.id = $1", DB_PARAMS(id),
+                      "OUTSCALE account %s", id);
 }
 
 err_code store_outscale_start_detach(PGconn *tx, const char *id, mkt_time now, struct err *e) {
@@ -225,36 +175,23 @@ err_code store_outscale_start_detach(PGconn *tx, const char *id, mkt_time now, s
 }
 
 err_code store_outscale_all_active(PGconn *c, struct store_outscale_list *out, struct err *e) {
-    PGresult *r = NULL;
-    err_code code = db_query(c, &r, e,
-                             "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.state = 'active' "
-                             "ORDER BY x.id",
-                             DB_NO_PARAMS);
-    if (code == ERR_OK) {
-        code = outscale_rows(r, out, e);
-        PQclear(r);
-    }
-    return code;
+    return store__list(c, STORE__LIST(out), outscale_from_row, e,
+                       "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.state = 'active' ORDER BY x.id",
+                       DB_NO_PARAMS);
 }
 
 err_code store_outscale_claim_detach(PGconn *c, mkt_time now, mkt_time lease_until, int limit,
                                      struct store_outscale_list *out, struct err *e) {
     char t1[40], t2[40], lim[16];
     snprintf(lim, sizeof lim, "%d", limit);
-    PGresult *r = NULL;
-    err_code code = db_query(
-        c, &r, e,
+    return store__list(
+        c, STORE__LIST(out), outscale_from_row, e,
         "UPDATE outscale_accounts x SET next_attempt_at = $2, attempts = x.attempts + 1 WHERE x.id IN ("
         "  SELECT y.id FROM outscale_accounts y WHERE y.state = 'detaching' AND y.next_attempt_at <= $1"
         "  AND NOT EXISTS (SELECT 1 FROM eim_users u WHERE u.outscale_account_id = y.id AND u.state <> 'deleted')"
         "  ORDER BY y.next_attempt_at LIMIT $3::int FOR UPDATE SKIP LOCKED) "
         "RETURNING " OUTSCALE_COLUMNS,
         DB_PARAMS(STORE__TIME(now, t1), STORE__TIME(lease_until, t2), lim));
-    if (code == ERR_OK) {
-        code = outscale_rows(r, out, e);
-        PQclear(r);
-    }
-    return code;
 }
 
 err_code store_outscale_detached(PGconn *c, const char *id, mkt_time now, struct err *e) {
