@@ -41,16 +41,27 @@ static long utf8_chars(const char *s, size_t len) {
     return chars;
 }
 
-err_code validation_name(const char *field, const char *in, char *out, size_t out_size, struct err *e) {
+/* The text of a required field: `in` (NULL is "") without its leading and trailing spaces, as
+ * *start and *len; "required" when nothing is left. */
+static err_code required_text(const char *field, const char *in, const char **start, size_t *len, struct err *e) {
     if (!in)
         in = "";
     while (*in == ' ')
         in++;
-    size_t len = strlen(in);
-    while (len > 0 && in[len - 1] == ' ')
-        len--;
-    if (len == 0)
+    size_t n = strlen(in);
+    while (n > 0 && in[n - 1] == ' ')
+        n--;
+    if (n == 0)
         return err_set(e, ERR_INVALID, "field '%s': required", field);
+    *start = in;
+    *len = n;
+    return ERR_OK;
+}
+
+err_code validation_name(const char *field, const char *in, char *out, size_t out_size, struct err *e) {
+    size_t len = 0;
+    if (required_text(field, in, &in, &len, e) != ERR_OK)
+        return ERR_INVALID;
     long chars = utf8_chars(in, len);
     if (chars < 0)
         return err_set(e, ERR_INVALID, "field '%s': must be UTF-8 text without control characters", field);
@@ -62,15 +73,9 @@ err_code validation_name(const char *field, const char *in, char *out, size_t ou
 }
 
 err_code validation_email(const char *field, const char *in, char *out, size_t out_size, struct err *e) {
-    if (!in)
-        in = "";
-    while (*in == ' ')
-        in++;
-    size_t len = strlen(in);
-    while (len > 0 && in[len - 1] == ' ')
-        len--;
-    if (len == 0)
-        return err_set(e, ERR_INVALID, "field '%s': required", field);
+    size_t len = 0;
+    if (required_text(field, in, &in, &len, e) != ERR_OK)
+        return ERR_INVALID;
     if (len > VALIDATION_EMAIL_MAX || len >= out_size)
         return err_set(e, ERR_INVALID, "field '%s': at most %d characters", field, VALIDATION_EMAIL_MAX);
     size_t at = len, ats = 0;
