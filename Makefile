@@ -49,7 +49,7 @@ IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/it-%,$(IT_SRCS))
 # Generated sources are kept, so a second `make` has nothing to do.
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 
-.PHONY: all tests deps asan test test-unit test-integration test-asan bench up down status logs format clean
+.PHONY: all tests deps asan test test-unit test-integration test-asan valgrind bench up down status logs format clean
 .DEFAULT_GOAL := all
 all: $(PROGRAMS)
 tests: $(UNIT_BINS) $(IT_BINS) $(PROGRAMS)
@@ -132,6 +132,12 @@ asan:
 test-asan: asan
 	$(MAKE) B=build/asan SANITIZE=1 test-unit
 	$(MAKE) B=build/asan SANITIZE=1 test-integration
+
+# The unit tests under valgrind (memcheck, definite leaks are errors); slower than test-asan,
+# which `make test` runs, and useful when ASan's view is in doubt.
+valgrind: tests
+	UNIT_WRAPPER="valgrind --trace-children=yes --trace-children-skip=*python*,*/curl --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite -q" \
+	  bash tests/harness/unit.sh $(UNIT_BINS)
 
 bench: deps all
 	@bash bench/run.sh $(B)

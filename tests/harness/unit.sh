@@ -8,7 +8,8 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/lsan.supp:print_sup
 for t in "$@"; do
   echo "== $(basename "$t")"
   out=$(mktemp)
-  "$t" --full-stats >"$out" 2>&1; rc=$?
+  # UNIT_WRAPPER runs each binary under a tool (make valgrind sets it to valgrind).
+  ${UNIT_WRAPPER:-} "$t" --full-stats >"$out" 2>&1; rc=$?
   cat "$out"
   p=$(sed -n 's/.*Passing: \([0-9]*\).*/\1/p' "$out" | tail -1)
   f=$(sed -n 's/.*Failing: \([0-9]*\).*Crashing: \([0-9]*\).*/\1 \2/p' "$out" | tail -1)

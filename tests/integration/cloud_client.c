@@ -65,7 +65,7 @@ static struct cloud *client_with(const char *ak, const char *sk, int max_tries) 
         .timeout_ms = 10000, .max_tries = max_tries, .backoff_base_ms = 20, .backoff_max_ms = 200,
     };
     struct cloud *c = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
     return c;
 }
@@ -86,7 +86,7 @@ static void base_image(struct cloud *c, char out[32]) {
     const char *states[] = {"available", NULL};
     struct cloud_image_filters f = {.account_ids = owners, .states = states};
     struct cloud_images *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_images(c, &f, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_gt(l->n, 0, "the emulator offers no base OMI in " REGION);
     cr_assert(l->items[0].global_permission, "base OMIs are public");
@@ -99,7 +99,7 @@ static bool sees_image(struct cloud *c, const char *image_id) {
     const char *ids[] = {image_id, NULL};
     struct cloud_image_filters f = {.image_ids = ids};
     struct cloud_images *l = NULL;
-    struct err e;
+    struct err e = {0};
     err_code rc = cloud_read_images(c, &f, &l, &e);
     if (rc == ERR_NOT_FOUND)
         return false;
@@ -116,7 +116,7 @@ static struct cloud_images *read_image(struct cloud *c, const char *image_id) {
     const char *ids[] = {image_id, NULL};
     struct cloud_image_filters f = {.image_ids = ids};
     struct cloud_images *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_images(c, &f, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 1, "image %s", image_id);
     return l;
@@ -141,7 +141,7 @@ static void wait_vm_state(struct cloud *c, const char *vm_id, const char *state)
     struct cloud_vm_filters f = {.vm_ids = ids};
     for (int waited = 0;; waited += 100) {
         struct cloud_vms *l = NULL;
-        struct err e;
+        struct err e = {0};
         cr_assert_eq(cloud_read_vms(c, &f, &l, &e), ERR_OK, "%s", e.msg);
         cr_assert_eq(l->n, 1);
         bool ok = strcmp(l->items[0].state, state) == 0;
@@ -164,7 +164,7 @@ static void seller_copy(struct cloud *seller, const char *code, char out[32]) {
     struct cloud_image_copy in = {.source_image_id = base, .image_name = name, .description = "it copy",
                                   .product_codes = codes};
     struct cloud_images *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_create_image(seller, &in, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 1);
     cr_assert(strncmp(l->items[0].image_id, "ami-", 4) == 0, "%s", l->items[0].image_id);
@@ -176,7 +176,7 @@ static void seller_copy(struct cloud *seller, const char *code, char out[32]) {
 
 static void new_product_type(struct cloud *c, char out[32]) {
     struct cloud_product_types *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_create_product_type(c, "it product", "it vendor", &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 1);
     cr_assert(strncmp(l->items[0].product_type_id, "pty-", 4) == 0, "%s", l->items[0].product_type_id);
@@ -197,7 +197,7 @@ Test(cloud_client, read_accounts_of_the_seeded_account) {
     struct cloud *c = client_with(json_string_value(json_object_get(first, "access_key")),
                                   json_string_value(json_object_get(first, "secret_key")), 3);
     struct cloud_accounts *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_accounts(c, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 1);
     cr_assert_str_eq(l->items[0].account_id, id);
@@ -212,7 +212,7 @@ Test(cloud_client, read_accounts_of_a_new_account) {
     struct account a = new_account();
     struct cloud *c = client_for(&a);
     struct cloud_accounts *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_accounts(c, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 1);
     cr_assert_str_eq(l->items[0].account_id, a.id);
@@ -227,7 +227,7 @@ Test(cloud_client, bad_secret_is_refused_without_retry) {
     memcpy(wrong, a.sk, sizeof wrong);
     wrong[0] = wrong[0] == 'A' ? 'B' : 'A';
     struct cloud *c = client_with(a.ak, wrong, 3);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", NULL, NULL, &e), ERR_UNAUTHENTICATED, "%s", e.msg);
     cr_assert(strstr(e.msg, "ReadVms: AccessDenied 1") == e.msg, "%s", e.msg);
     cr_assert(strstr(e.msg, "tries") == NULL, "401 is not retried: %s", e.msg);
@@ -246,7 +246,7 @@ Test(cloud_client, bad_secret_is_refused_without_retry) {
 Test(cloud_client, unknown_operation_and_bad_parameters) {
     struct account a = new_account();
     struct cloud *c = client_for(&a);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadNothing", NULL, NULL, &e), ERR_UNSUPPORTED, "%s", e.msg);
     json_t *req = json_pack("{s:s}", "NoSuchKey", "x");
     cr_assert_eq(cloud_call(c, "ReadVms", req, NULL, &e), ERR_INVALID, "%s", e.msg);
@@ -262,7 +262,7 @@ Test(cloud_client, product_types) {
     char pty[32];
     new_product_type(c, pty);
     struct cloud_product_types *l = NULL;
-    struct err e;
+    struct err e = {0};
     const char *ids[] = {pty, "0001", NULL};
     cr_assert_eq(cloud_read_product_types(c, ids, &l, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(l->n, 2);
@@ -298,7 +298,7 @@ Test(cloud_client, product_types) {
 Test(cloud_client, copy_visibility_and_product_codes_down_to_vms) {
     struct account s = new_account(), b = new_account();
     struct cloud *seller = client_for(&s), *buyer = client_for(&b);
-    struct err e;
+    struct err e = {0};
     char pty[32], image[32];
     new_product_type(seller, pty);
     seller_copy(seller, pty, image);
@@ -386,7 +386,7 @@ Test(cloud_client, copy_visibility_and_product_codes_down_to_vms) {
 Test(cloud_client, copy_of_a_shared_copy_keeps_codes_and_update_replaces_them) {
     struct account s = new_account(), b = new_account();
     struct cloud *seller = client_for(&s), *buyer = client_for(&b);
-    struct err e;
+    struct err e = {0};
     char pty[32], pty2[32], image[32], name[64];
     new_product_type(seller, pty);
     new_product_type(seller, pty2);
@@ -450,7 +450,7 @@ Test(cloud_client, copy_of_a_shared_copy_keeps_codes_and_update_replaces_them) {
 Test(cloud_client, vm_lifecycle_and_paging) {
     struct account a = new_account();
     struct cloud *c = client_for(&a);
-    struct err e;
+    struct err e = {0};
     char base[32];
     base_image(c, base);
     struct cloud_vm_create in = {.image_id = base, .vm_type = "tinav5.c1r1p2", .count = 3};
@@ -500,7 +500,7 @@ Test(cloud_client, vm_lifecycle_and_paging) {
 Test(cloud_client, eim_user_key_limited_by_policy_and_teardown_order) {
     struct account a = new_account();
     struct cloud *root = client_for(&a);
-    struct err e;
+    struct err e = {0};
     char user[64], group[64], policy[64];
     th_unique("marketplace_", user, sizeof user);
     th_unique("mkt-meter-", group, sizeof group);
@@ -616,7 +616,7 @@ Test(cloud_client, eim_user_key_limited_by_policy_and_teardown_order) {
 Test(cloud_client, force_deletes_a_non_empty_group) {
     struct account a = new_account();
     struct cloud *root = client_for(&a);
-    struct err e;
+    struct err e = {0};
     struct cloud_users *u = NULL;
     struct cloud_user_groups *g = NULL;
     cr_assert_eq(cloud_create_user(root, "member", NULL, NULL, &u, &e), ERR_OK, "%s", e.msg);
@@ -634,7 +634,7 @@ Test(cloud_client, force_deletes_a_non_empty_group) {
 Test(cloud_client, faults_are_retried_until_success) {
     struct account a = new_account();
     struct cloud *c = client_for(&a); /* max_tries 3 */
-    struct err e;
+    struct err e = {0};
     sim_faults("{\"operations\":[\"ReadVms\"],\"status\":503,\"count\":2}");
     struct cloud_vms *vms = NULL;
     err_code rc = cloud_read_vms(c, NULL, &vms, &e);
@@ -653,7 +653,7 @@ Test(cloud_client, faults_are_retried_until_success) {
 Test(cloud_client, more_faults_than_tries_give_a_clear_error) {
     struct account a = new_account();
     struct cloud *c = client_for(&a); /* max_tries 3 */
-    struct err e;
+    struct err e = {0};
     struct cloud_vms *vms = NULL;
     sim_faults("{\"operations\":[\"ReadVms\"],\"status\":503,\"count\":5}");
     err_code rc = cloud_read_vms(c, NULL, &vms, &e);

@@ -25,14 +25,14 @@ static void create_account(struct idt *t, struct idt_who *admin, const char *ema
     req.email = (char *)email;
     req.roles = roles;
     req.n_roles = 1;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "create_account", idt_actor(admin), &req.base, NULL, NULL, &e), ERR_OK, "%s", e.msg);
 }
 
 static void forgot(struct idt *t, const char *email) {
     Mkt__Identity__ForgotPassword req = MKT__IDENTITY__FORGOT_PASSWORD__INIT;
     req.email = (char *)email;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "forgot_password", NULL, &req.base, NULL, NULL, &e), ERR_OK, "%s", e.msg);
 }
 
@@ -42,7 +42,7 @@ Test(identity_clock, links_sessions_totp_and_throttling_at_their_boundaries, .ti
     idt_start(&t, env, true);
     struct th_cloudsim_account cloud;
     struct idt_who admin;
-    struct err e;
+    struct err e = {0};
     idt_signup(&t, "clock", "buyer", &cloud, &admin);
 
     /* ORG-2/ACC-3: two accounts created at T; one link used at T+23:59 works, the other at T+24:01 does not. */

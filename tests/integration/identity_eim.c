@@ -42,7 +42,7 @@ static void new_account(struct idt *t, struct idt_who *admin, const char *who, c
     req.roles = roles;
     req.n_roles = 1;
     ProtobufCMessage *rep = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "create_account", idt_actor(admin), &req.base, &mkt__identity__account__descriptor, &rep,
                           &e), ERR_OK, "%s", e.msg);
     snprintf(id_out, 40, "%s", ((Mkt__Identity__Account *)rep)->id);
@@ -132,7 +132,7 @@ Test(identity_eim, drift_is_repaired_by_reconciliation, .timeout = 120) {
     /* Behind identity's back, with the account's root key: the group goes (members and policy
      * link with it) and the admin's EIM user too. */
     struct cloud *root = th_cloudsim_client(&cloud);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_delete_user_group(root, "marketplace_group", NULL, true, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(cloud_delete_user(root, admin_eim, &e), ERR_OK, "%s", e.msg);
     cloud_free(root);

@@ -31,11 +31,24 @@ static bool eim_converged(void *arg) {
 
 static Mkt__Identity__Account *me(struct idt *t, struct idt_who *w) {
     ProtobufCMessage *rep = NULL;
-    struct err e;
+    struct err e = {0};
     Mkt__Identity__Empty req = MKT__IDENTITY__EMPTY__INIT;
     cr_assert_eq(idt_call(t, "me", idt_actor(w), &req.base, &mkt__identity__account__descriptor, &rep, &e), ERR_OK,
                  "me: %s", e.msg);
     return (Mkt__Identity__Account *)rep;
+}
+
+struct eim_ready_wait {
+    struct idt *t;
+    struct idt_who *who;
+};
+
+static bool eim_ready(void *arg) {
+    struct eim_ready_wait *w = arg;
+    Mkt__Identity__Account *acc = me(w->t, w->who);
+    bool ready = strcmp(acc->eim_state, "ready") == 0;
+    protobuf_c_message_free_unpacked(&acc->base, NULL);
+    return ready;
 }
 
 Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
@@ -43,7 +56,7 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
     idt_start(&t, NULL, true);
     struct th_cloudsim_account cloud;
     struct idt_who admin, user, other_admin, op = {0};
-    struct err e;
+    struct err e = {0};
     ProtobufCMessage *rep = NULL;
 
     /* ORG-1/ORG-2: sign-up, link mailed to the OUTSCALE account's address, password set, login. */
@@ -125,6 +138,9 @@ Test(identity_flow, signup_accounts_2fa_eim_operator, .timeout = 240) {
     idt_eim_name(user.account_id, user_eim);
     w = (struct eim_wait){.cloud = &cloud, .present = {"marketplace_platform", admin_eim, user_eim}, .min_users = 3};
     cr_assert(th_eventually(eim_converged, &w, IDT_WAIT_MS), "ACC-4: the new account's EIM user did not appear");
+    /* The job records "ready" once all its cloud calls are done, a moment after the user appears. */
+    struct eim_ready_wait rw = {&t, &user};
+    cr_expect(th_eventually(eim_ready, &rw, IDT_WAIT_MS), "ACC-4: the account's EIM state never became ready");
     acc = me(&t, &user);
     cr_expect_str_eq(acc->eim_state, "ready");
     cr_expect_str_eq(acc->eim_user_name, user_eim);
@@ -295,7 +311,7 @@ Test(identity_flow, bad_input_is_refused_and_writes_nothing, .timeout = 120) {
     idt_start(&t, NULL, true);
     struct th_cloudsim_account cloud;
     struct idt_who admin;
-    struct err e;
+    struct err e = {0};
     idt_signup(&t, "bad", "buyer", &cloud, &admin);
     long orgs = idt_count(&t, "organizations"), accounts = idt_count(&t, "accounts");
     long osc = idt_count(&t, "outscale_accounts");

@@ -81,7 +81,7 @@ IDT_FN void idt_clock_mid_step(struct idt *t) {
 
 IDT_FN bool idt_identity_ready(void *arg) {
     struct idt *t = arg;
-    struct err e;
+    struct err e = {0};
     Mkt__PingRequest req = MKT__PING_REQUEST__INIT;
     ProtobufCMessage *rep = NULL;
     err_code code = bus_call(t->bus, "identity", "ping", NULL, &req.base, &mkt__ping_reply__descriptor, &rep, 500, &e);
@@ -124,7 +124,7 @@ IDT_FN void idt_start(struct idt *t, const char *const *extra, bool with_notifie
     idt_env_add(t, "MKT_OPERATOR_PASSWORD=%s", IDT_PASSWORD);
     for (int i = 0; extra && extra[i]; i++)
         idt_env_add(t, "%s", extra[i]);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "identity-it", &t->bus, &e), ERR_OK, "%s", e.msg);
     if (with_notifier) {
         t->notifier = th_spawn_notifier();
@@ -225,7 +225,7 @@ IDT_FN err_code idt_login_otp(struct idt *t, struct idt_who *w, const char *otp,
 }
 
 IDT_FN void idt_login(struct idt *t, struct idt_who *w) {
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_login_otp(t, w, NULL, &e), ERR_OK, "login %s: %s: %s", w->email, err_code_name(e.code), e.msg);
 }
 
@@ -247,7 +247,7 @@ IDT_FN struct idt_eim_view idt_eim_view(const struct th_cloudsim_account *a) {
     memset(&v, 0, sizeof v);
     struct cloud *c = th_cloudsim_client(a);
     struct cloud_users *users = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_users(c, NULL, &users, &e), ERR_OK, "%s", e.msg);
     for (size_t i = 0; i < users->n; i++) {
         if (strncmp(users->items[i].user_name, "marketplace_", 12) == 0)
@@ -332,7 +332,7 @@ IDT_FN void idt_set_password_and_login(struct idt *t, struct idt_who *w) {
     Mkt__Identity__TokenPassword tp = MKT__IDENTITY__TOKEN_PASSWORD__INIT;
     tp.token = token;
     tp.password = w->password;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "set_password", NULL, &tp.base, NULL, NULL, &e), ERR_OK, "set_password: %s", e.msg);
     idt_login(t, w);
 }
@@ -353,7 +353,7 @@ IDT_FN void idt_signup(struct idt *t, const char *who, const char *type, struct 
     req.admin_name = (char *)who;
     req.admin_language = "en";
     ProtobufCMessage *rep = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "signup", NULL, &req.base, &mkt__identity__signup_reply__descriptor, &rep, &e), ERR_OK,
                  "signup: %s: %s", err_code_name(e.code), e.msg);
     Mkt__Identity__SignupReply *r = (Mkt__Identity__SignupReply *)rep;
@@ -380,7 +380,7 @@ IDT_FN void idt_add_account(struct idt *t, struct idt_who *admin, const char *wh
     req.n_roles = 1;
     req.language = "fr";
     ProtobufCMessage *rep = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(idt_call(t, "create_account", idt_actor(admin), &req.base, &mkt__identity__account__descriptor, &rep,
                           &e), ERR_OK, "create_account: %s: %s", err_code_name(e.code), e.msg);
     protobuf_c_message_free_unpacked(rep, NULL);

@@ -45,7 +45,7 @@ struct cloud *th_cloudsim_client(const struct th_cloudsim_account *a) {
                                .access_key = a->access_key, .secret_key = a->secret_key, .max_tries = 3,
                                .backoff_base_ms = 20, .backoff_max_ms = 200};
     struct cloud *c = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
     return c;
 }

@@ -85,7 +85,7 @@ Test(cloud_errors, http_error_message_keeps_the_cloud_details) {
     static const char body[] =
         "{\"Errors\":[{\"Code\":\"5023\",\"Type\":\"InvalidResource\",\"Details\":\"The image does not exist\"}],"
         "\"ResponseContext\":{\"RequestId\":\"1f3e0d2c-1111-2222-3333-444455556666\"}}";
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud__http_error("ReadImages", 400, body, strlen(body), &e), ERR_NOT_FOUND);
     cr_assert_eq(e.code, ERR_NOT_FOUND);
     cr_assert_str_eq(e.msg, "ReadImages: InvalidResource 5023 (The image does not exist) request "
@@ -109,14 +109,14 @@ Test(cloud_errors, long_details_are_truncated_not_overflowed) {
              "{\"Errors\":[{\"Code\":\"4000\",\"Type\":\"InvalidParameterValue\",\"Details\":\"%s\"}],"
              "\"ResponseContext\":{\"RequestId\":\"rid\"}}",
              details);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud__http_error("CreateImage", 400, body, strlen(body), &e), ERR_INVALID);
     cr_assert(strlen(e.msg) < ERR_MSG_MAX);
     cr_assert(strncmp(e.msg, "CreateImage: InvalidParameterValue 4000 (xxx", 44) == 0, "%s", e.msg);
 }
 
 Test(cloud_errors, transport_errors) {
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(cloud__transport_error("ReadVms", CURLE_OPERATION_TIMEDOUT, "Operation timed out", &e),
                  ERR_TIMEOUT);
     cr_expect(strstr(e.msg, "ReadVms: ") == e.msg, "%s", e.msg);

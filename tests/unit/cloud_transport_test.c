@@ -110,7 +110,7 @@ static struct cloud *client_for(const struct fake *f, int max_tries, int timeout
         .timeout_ms = timeout_ms, .max_tries = max_tries, .backoff_base_ms = 5, .backoff_max_ms = 20,
     };
     struct cloud *c = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
     return c;
 }
@@ -175,7 +175,7 @@ Test(cloud_transport, signed_request_verifies_and_vms_parse) {
     fake_start(&f, script, 1);
     struct cloud *c = client_for(&f, 3, 2000);
     struct cloud_vms *vms = NULL;
-    struct err e;
+    struct err e = {0};
     const char *ids[] = {"i-00000001", NULL};
     struct cloud_vm_filters flt = {.vm_ids = ids};
     cr_assert_eq(cloud_read_vms(c, &flt, &vms, &e), ERR_OK, "%s", e.msg);
@@ -219,7 +219,7 @@ Test(cloud_transport, retries_5xx_then_succeeds) {
     fake_start(&f, script, 3);
     struct cloud *c = client_for(&f, 3, 2000);
     struct cloud_vms *vms = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_vms(c, NULL, &vms, &e), ERR_OK, "%s", e.msg);
     fake_stop(&f);
     cr_assert_eq(f.served, 3);
@@ -235,7 +235,7 @@ Test(cloud_transport, gives_up_after_max_tries_with_a_clear_error) {
     fake_start(&f, script, 4);
     struct cloud *c = client_for(&f, 3, 2000);
     json_t *resp = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", NULL, &resp, &e), ERR_UNAVAILABLE);
     fake_stop(&f);
     cr_assert_eq(f.served, 3, "exactly max_tries attempts");
@@ -249,7 +249,7 @@ Test(cloud_transport, throttled_after_max_tries) {
     struct fake f;
     fake_start(&f, script, 3);
     struct cloud *c = client_for(&f, 2, 2000);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", json_object(), NULL, &e), ERR_THROTTLED);
     fake_stop(&f);
     cr_assert_eq(f.served, 2);
@@ -275,7 +275,7 @@ Test(cloud_transport, no_retry_on_4xx) {
         struct fake f;
         fake_start(&f, script, 2);
         struct cloud *c = client_for(&f, 3, 2000);
-        struct err e;
+        struct err e = {0};
         cr_expect_eq(cloud_call(c, "ReadImages", NULL, NULL, &e), rows[i].want, "row %zu: %s", i, e.msg);
         fake_stop(&f);
         cr_expect_eq(f.served, 1, "row %zu retried", i);
@@ -288,7 +288,7 @@ Test(cloud_transport, not_found_message_names_op_code_and_request) {
     struct fake f;
     fake_start(&f, script, 1);
     struct cloud *c = client_for(&f, 3, 2000);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_delete_image(c, "ami-00000009", &e), ERR_NOT_FOUND);
     fake_stop(&f);
     cr_assert_str_eq(e.msg, "DeleteImage: InvalidResource 5023 (image ami-00000009) request r-5023");
@@ -302,7 +302,7 @@ Test(cloud_transport, timeout_is_retried_then_reported) {
     struct fake f;
     fake_start(&f, script, 2);
     struct cloud *c = client_for(&f, 2, 150);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", NULL, NULL, &e), ERR_TIMEOUT, "%s", e.msg);
     cr_assert(strstr(e.msg, "after 2 tries"), "%s", e.msg);
     usleep(600 * 1000); /* the server accepts the second connection once its first sleep ends */
@@ -314,7 +314,7 @@ Test(cloud_transport, timeout_is_retried_then_reported) {
 Test(cloud_transport, connection_refused_is_unavailable) {
     /* Port 1 on loopback: nothing listens there. */
     struct cloud *c = client_for(NULL, 2, 1000);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", NULL, NULL, &e), ERR_UNAVAILABLE);
     cr_assert(strstr(e.msg, "ReadVms: transport:") == e.msg, "%s", e.msg);
     cr_assert(strstr(e.msg, "after 2 tries"), "%s", e.msg);
@@ -326,7 +326,7 @@ Test(cloud_transport, unreadable_success_body_is_internal_and_not_retried) {
     struct fake f;
     fake_start(&f, script, 2);
     struct cloud *c = client_for(&f, 3, 2000);
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_call(c, "ReadVms", NULL, NULL, &e), ERR_INTERNAL);
     fake_stop(&f);
     cr_assert_eq(f.served, 1);
@@ -347,7 +347,7 @@ Test(cloud_transport, follows_next_page_tokens) {
     fake_start(&f, script, 3);
     struct cloud *c = client_for(&f, 3, 2000);
     struct cloud_images *l = NULL;
-    struct err e;
+    struct err e = {0};
     const char *names[] = {"mkt-*", NULL};
     struct cloud_image_filters flt = {.image_names = names, .results_per_page = 1,
                                       .permissions_to_launch_global_permission = CLOUD_YES};
@@ -380,7 +380,7 @@ Test(cloud_transport, follows_eim_first_item_paging) {
     fake_start(&f, script, 2);
     struct cloud *c = client_for(&f, 3, 2000);
     struct cloud_users *l = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_read_users(c, NULL, &l, &e), ERR_OK, "%s", e.msg);
     fake_stop(&f);
     cr_assert_eq(l->n, 3);
@@ -403,7 +403,7 @@ Test(cloud_transport, create_access_key_returns_the_secret_once) {
     fake_start(&f, script, 2);
     struct cloud *c = client_for(&f, 3, 2000);
     struct cloud_access_keys *k = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(cloud_create_access_key(c, "marketplace_x", &k, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(k->n, 1);
     cr_assert_str_eq(k->items[0].access_key_id, "ABCDEFGHIJKLMNOPQRST");
@@ -427,7 +427,7 @@ Test(cloud_transport, request_shapes) {
     struct fake f;
     fake_start(&f, script, 7);
     struct cloud *c = client_for(&f, 1, 2000);
-    struct err e;
+    struct err e = {0};
     const char *acc[] = {"111111111111", NULL};
     const char *codes[] = {"pty-0000000a", NULL};
     struct cloud_image_update share = {.image_id = "ami-00000001", .add_account_ids = acc};
@@ -460,7 +460,7 @@ Test(cloud_transport, request_shapes) {
 
 Test(cloud_transport, config_is_checked) {
     struct cloud *c = NULL;
-    struct err e;
+    struct err e = {0};
     struct cloud_config good = {.region = "eu-west-2", .access_key = AK, .secret_key = SK};
     cr_assert_eq(cloud_new(&good, &c, &e), ERR_OK, "%s", e.msg);
     cr_assert_str_eq(cloud_endpoint(c), "https://api.eu-west-2.outscale.com");
@@ -487,7 +487,7 @@ Test(cloud_transport, config_is_checked) {
 
 Test(cloud_transport, bad_operation_names_are_refused_locally) {
     struct cloud *c = client_for(NULL, 1, 1000);
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(cloud_call(c, "Read/../Vms", json_object(), NULL, &e), ERR_INVALID);
     cr_expect_eq(cloud_call(c, "", NULL, NULL, &e), ERR_INVALID);
     cr_expect_eq(cloud_call(c, NULL, NULL, NULL, &e), ERR_INVALID);

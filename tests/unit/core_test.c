@@ -17,7 +17,7 @@
 /* ---- err ---------------------------------------------------------------------------------------- */
 
 Test(err, set_wrap_and_names_round_trip) {
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(err_set(&e, ERR_NOT_FOUND, "product %s", "p-1"), ERR_NOT_FOUND);
     cr_expect_str_eq(e.msg, "product p-1");
     err_wrap(&e, "publish %d", 7);
@@ -55,7 +55,7 @@ Test(config, defaults_and_values) {
     setenv("T_FLAG", "yes", 1);
     unsetenv("T_WORKERS");
     struct cfg c = {0};
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(config_load(fields, CONFIG_COUNT(fields), &c, &e), ERR_OK, "%s", e.msg);
     cr_expect_str_eq(c.url, "nats://x");
     cr_expect_eq(c.workers, 4);
@@ -68,7 +68,7 @@ Test(config, every_problem_is_reported_at_once) {
     setenv("T_WORKERS", "500", 1);
     setenv("T_FLAG", "maybe", 1);
     struct cfg c = {0};
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(config_load(fields, CONFIG_COUNT(fields), &c, &e), ERR_INVALID);
     cr_expect(strstr(e.msg, "T_URL: required"), "%s", e.msg);
     cr_expect(strstr(e.msg, "T_WORKERS: must be an integer from 1 to 64"), "%s", e.msg);

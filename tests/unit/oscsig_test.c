@@ -37,7 +37,7 @@ static struct oscsig_request vector_request(void) {
 Test(oscsig, test_vector_signature) {
     struct oscsig_request r = vector_request();
     char sig[OSCSIG_SIG_HEX_LEN + 1];
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(oscsig_signature(&r, SK, sig, &e), ERR_OK, "%s", e.msg);
     cr_assert_str_eq(sig, "3f779727702e57c0933ceec3f88e9af2496489a0eb7c8e654c99a570377a0278");
 }
@@ -45,7 +45,7 @@ Test(oscsig, test_vector_signature) {
 Test(oscsig, canonical_request_and_string_to_sign) {
     struct oscsig_request r = vector_request();
     char *canon = NULL, *sts = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(oscsig_canonical_request(&r, &canon, &e), ERR_OK);
     cr_assert_str_eq(canon, "POST\n/api/v1/ReadVms\n\n"
                             "content-type:application/json\nhost:127.0.0.1:18777\n"
@@ -137,7 +137,7 @@ Test(oscsig, parse_rejects_malformed_headers) {
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct oscsig_auth a;
-        struct err e;
+        struct err e = {0};
         cr_expect_eq(oscsig_parse_authorization(bad[i], &a, &e), ERR_UNAUTHENTICATED, "case %zu: %s", i, bad[i]);
     }
     struct oscsig_auth a;
@@ -171,7 +171,7 @@ static struct oscsig_auth vector_auth(void) {
 Test(oscsig, verify_accepts_the_signed_request) {
     struct oscsig_auth a = vector_auth();
     struct fake_headers f = {vector_headers, 3};
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{}", 2, NULL, SK, &e),
                  ERR_OK, "%s", e.msg);
 }
@@ -179,7 +179,7 @@ Test(oscsig, verify_accepts_the_signed_request) {
 Test(oscsig, verify_rejects_tampering) {
     struct oscsig_auth a = vector_auth();
     struct fake_headers f = {vector_headers, 3};
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{ }", 3, NULL, SK, &e),
                  ERR_UNAUTHENTICATED, "body");
     cr_expect_eq(oscsig_verify(&a, "POST", "/api/v1/ReadImages", NULL, fake_get, &f, "{}", 2, NULL, SK, &e),
@@ -218,7 +218,7 @@ Test(oscsig, verify_uses_exactly_the_listed_headers) {
     cr_assert_eq(oscsig_parse_authorization(auth, &a, NULL), ERR_OK);
     cr_assert_str_eq(a.signed_headers, "host;x-osc-date");
     struct fake_headers f = {vector_headers, 3};
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{}", 2, NULL, SK, &e), ERR_OK,
                  "%s", e.msg);
     free(auth);
@@ -252,7 +252,7 @@ Test(oscsig, curl_captured_requests_verify) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct oscsig_auth a;
-        struct err e;
+        struct err e = {0};
         cr_assert_eq(oscsig_parse_authorization(cases[i].authorization, &a, &e), ERR_OK, "case %zu: %s", i, e.msg);
         cr_assert_eq(a.scheme, cases[i].scheme, "case %zu", i);
         struct fake_headers f = cases[i].f;
@@ -266,7 +266,7 @@ Test(oscsig, check_scope) {
     aws4.scheme = OSCSIG_AWS4;
     snprintf(aws4.service, sizeof aws4.service, "oapi");
     snprintf(aws4.signed_headers, sizeof aws4.signed_headers, "content-type;host;x-amz-date");
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(oscsig_check_scope(&osc4, NULL, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(oscsig_check_scope(&osc4, "api", &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(oscsig_check_scope(&aws4, NULL, &e), ERR_OK, "%s", e.msg);
@@ -295,7 +295,7 @@ Test(oscsig, check_time) {
     struct oscsig_auth a = vector_auth(); /* credential day 20261121, X-Osc-Date */
     const char *stamp = "20261121T222057Z";
     const mkt_time w = 5 * CLOCK_MINUTE;
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:25:57Z"), w, &e), ERR_OK, "exactly 5 min late");
     cr_expect_eq(oscsig_check_time(&a, stamp, at("2026-11-21T22:25:58Z"), w, &e), ERR_UNAUTHENTICATED, "stale");
     cr_expect(strstr(e.msg, "more than 5 minutes") != NULL, "%s", e.msg);
@@ -324,7 +324,7 @@ Test(oscsig, verify_requires_host_and_date_signed) {
     cr_assert_eq(oscsig_authorization(&r, AK, SK, &auth, NULL), ERR_OK);
     cr_assert_eq(oscsig_parse_authorization(auth, &a, NULL), ERR_OK);
     struct fake_headers f = {vector_headers, 3};
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(oscsig_verify(&a, "POST", "/api/v1/ReadVms", NULL, fake_get, &f, "{}", 2, NULL, SK, &e),
                  ERR_UNAUTHENTICATED);
     cr_expect(strstr(e.msg, "must be signed") != NULL, "%s", e.msg);
@@ -464,7 +464,7 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     const char *authz = fake_get(&f, "authorization");
     cr_assert(authz, "curl sent no Authorization header");
     struct oscsig_auth a;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(oscsig_parse_authorization(authz, &a, &e), ERR_OK, "%s: %s", e.msg, authz);
     cr_assert_eq(a.scheme, scheme);
     cr_assert_str_eq(a.service, service);

@@ -17,7 +17,7 @@ static double now_ms(void) {
 
 static int run(const char *label, const struct password_params *p, int n) {
     char h[PASSWORD_HASH_MAX];
-    struct err e;
+    struct err e = {0};
     double total = 0, min = 1e18, max = 0, verify = 0;
     if (password_params_check(p, &e) != ERR_OK) {
         fprintf(stderr, "argon2_bench: %s\n", e.msg);

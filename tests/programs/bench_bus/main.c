@@ -102,7 +102,7 @@ static bool one_call(struct bench *b, enum variant v) {
         Mkt__Testing__Echo req = MKT__TESTING__ECHO__INIT;
         req.text = "hello, marketplace";
         ProtobufCMessage *reply = NULL;
-        struct err e;
+        struct err e = {0};
         err_code code = bus_call(b->caller, "benchbus", "echo", NULL, &req.base, &mkt__testing__echo__descriptor,
                                  &reply, TIMEOUT_MS, &e);
         if (reply)

@@ -504,7 +504,7 @@ Test(api, state_survives_a_restart) {
     server_free(s);
 
     struct server_config cfg = {.addr = "127.0.0.1", .state_path = path};
-    struct err e;
+    struct err e = {0};
     s = NULL;
     cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
     cr_assert_str_eq(image_state(s, &SIM_A, copy, st), "available");
@@ -530,7 +530,7 @@ Test(api, seed_files_merge_into_an_existing_state) {
     fclose(f);
     struct server_config cfg = {.addr = "127.0.0.1", .seed_path = seed, .state_path = state};
     struct server *s = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
     struct sim_key k = {"EEEEEEEEEEEEEEEEEEE5", "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE5", "eu-west-2"};
     json_decref(sim_ok(s, &k, "CreateUser", "{\"UserName\":\"kept\"}"));

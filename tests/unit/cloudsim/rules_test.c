@@ -145,7 +145,7 @@ Test(rules, policy_document_validation) {
         "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[1]}]}",
         "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"api:*\",\"Resource\":7}]}",
     };
-    struct err e;
+    struct err e = {0};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         cr_assert_eq(policies_check_document(good[i], &e), ERR_OK, "good %zu: %s", i, e.msg);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

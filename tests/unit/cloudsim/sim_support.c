@@ -20,7 +20,7 @@ static void seed(struct server *s, const char *id, const struct sim_key *k, bool
                               "access_key", k->ak, "secret_key", k->sk, "regions", "eu-west-2");
     if (gouv)
         json_array_append_new(json_object_get(entry, "regions"), json_string("cloudgouv-eu-west-1"));
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(state_seed_account(s->st, entry, true, &e), ERR_OK, "%s", e.msg);
     json_decref(entry);
 }
@@ -28,7 +28,7 @@ static void seed(struct server *s, const char *id, const struct sim_key *k, bool
 struct server *sim_new(const char *state_path, int copy_delay_ms) {
     struct server_config cfg = {.addr = "127.0.0.1", .state_path = state_path, .copy_delay_ms = copy_delay_ms};
     struct server *s = NULL;
-    struct err e;
+    struct err e = {0};
     log_init("cloudsim-test", "warn"); /* refusals are the point of many tests: keep them quiet */
     cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
     seed(s, SIM_A_ID, &SIM_A, true);
@@ -67,7 +67,7 @@ static int call(struct server *s, const struct sim_key *k, const char *authoriza
         struct oscsig_request r = {.scheme = scheme, .method = "POST", .path = path, .headers = signed_h,
                                    .n_headers = 3, .body = body, .body_len = strlen(body), .stamp = stamp,
                                    .region = k->region};
-        struct err e;
+        struct err e = {0};
         cr_assert_eq(oscsig_authorization(&r, k->ak, k->sk, &signed_auth, &e), ERR_OK, "%s", e.msg);
         h.values[3] = signed_auth;
     }

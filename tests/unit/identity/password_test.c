@@ -9,7 +9,7 @@ static const struct password_params cheap = {1, 64 * 1024};
 
 Test(password, hash_and_verify) {
     char h[PASSWORD_HASH_MAX];
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(password_hash(&cheap, "Correct-Horse-9", h, &e), ERR_OK, "%s", e.msg);
     cr_expect(strncmp(h, "$argon2id$v=19$m=64,t=1,p=1$", 28) == 0, "%s", h);
     cr_expect(password_verify(h, "Correct-Horse-9"));
@@ -23,7 +23,7 @@ Test(password, hash_and_verify) {
 
 Test(password, rehash_when_parameters_change) {
     char h[PASSWORD_HASH_MAX];
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(password_hash(&cheap, "pw", h, &e), ERR_OK);
     cr_expect(!password_needs_rehash(&cheap, h));
     struct password_params stronger = {2, 128 * 1024};
@@ -31,7 +31,7 @@ Test(password, rehash_when_parameters_change) {
 }
 
 Test(password, parameter_bounds) {
-    struct err e;
+    struct err e = {0};
     struct password_params p = {0, 64 * 1024};
     cr_expect_eq(password_params_check(&p, &e), ERR_INVALID);
     cr_expect(strstr(e.msg, "MKT_ARGON2_OPS"), "%s", e.msg);

@@ -36,7 +36,7 @@ Test(validation, names) {
     char longest[VALIDATION_NAME_MAX * 2 + 2], out[STORE_NAME];
     memset(longest, 'x', VALIDATION_NAME_MAX);
     longest[VALIDATION_NAME_MAX] = '\0';
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(validation_name("name", longest, out, sizeof out, &e), ERR_OK);
     for (int i = 0; i < VALIDATION_NAME_MAX; i++) /* 100 two-byte characters are 100 characters */
         memcpy(longest + 2 * i, "\xc3\xa9", 2);
@@ -82,7 +82,7 @@ Test(validation, emails) {
 
 Test(validation, languages_roles_types_regions) {
     char lang[3];
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(validation_language("language", "", lang, &e), ERR_OK);
     cr_expect_str_eq(lang, "en");
     cr_expect_eq(validation_language("language", "fr-FR", lang, &e), ERR_OK);
@@ -118,7 +118,7 @@ Test(validation, languages_roles_types_regions) {
 }
 
 Test(validation, outscale_keys_codes_ids_tokens) {
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(validation_access_key("access_key", "AKAKAKAKAKAKAKAKAKAK", &e), ERR_OK);
     cr_expect_eq(validation_access_key("access_key", "AKAK", &e), ERR_INVALID);
     cr_expect(strstr(e.msg, "field 'access_key': an OUTSCALE access key is 20"), "%s", e.msg);
@@ -172,7 +172,7 @@ Test(validation, password_policy_table) {
     memset(longest, 'a', sizeof longest);
     memcpy(longest, "A1!", 3);
     longest[257] = '\0';
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(validation_password("password", longest, &e), ERR_INVALID);
     cr_expect_str_eq(e.msg, "field 'password': at most 256 characters");
 }

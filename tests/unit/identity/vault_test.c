@@ -11,7 +11,7 @@
 
 static struct vault *vault(const char *key, const char *previous) {
     struct vault *v = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(vault_new(key, previous, &v, &e), ERR_OK, "%s", e.msg);
     return v;
 }
@@ -21,7 +21,7 @@ Test(vault, seal_open_roundtrip) {
     char sealed[VAULT_SEALED_MAX];
     uint8_t plain[VAULT_PLAIN_MAX];
     size_t n = 0;
-    struct err e;
+    struct err e = {0};
     const char *secret = "SECRETKEYSECRETKEYSECRETKEYSECRETKEY0001";
     cr_assert_eq(vault_seal(v, "ctx:1", secret, strlen(secret), sealed, sizeof sealed, &e), ERR_OK, "%s", e.msg);
     cr_expect(strncmp(sealed, vault_key_id(v), VAULT_KEY_ID_LEN) == 0 && sealed[VAULT_KEY_ID_LEN] == '.');
@@ -41,7 +41,7 @@ Test(vault, tamper_context_and_key_are_refused) {
     char sealed[VAULT_SEALED_MAX];
     uint8_t plain[VAULT_PLAIN_MAX];
     size_t n;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(vault_seal(v, "row:a", "s3cret", 6, sealed, sizeof sealed, &e), ERR_OK);
     cr_expect_eq(vault_open(v, "row:b", sealed, plain, sizeof plain, &n, &e), ERR_INTERNAL, "another row's context");
     cr_expect_eq(vault_open(other, "row:a", sealed, plain, sizeof plain, &n, &e), ERR_INTERNAL, "another key");
@@ -63,7 +63,7 @@ Test(vault, rotation_previous_keys_still_open) {
     char sealed[VAULT_SEALED_MAX], fresh[VAULT_SEALED_MAX];
     uint8_t plain[VAULT_PLAIN_MAX];
     size_t n;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(vault_seal(old, "c", "before", 6, sealed, sizeof sealed, &e), ERR_OK);
     cr_expect_eq(vault_open(rotated, "c", sealed, plain, sizeof plain, &n, &e), ERR_OK, "%s", e.msg);
     cr_expect(n == 6 && memcmp(plain, "before", 6) == 0);
@@ -76,7 +76,7 @@ Test(vault, rotation_previous_keys_still_open) {
 
 Test(vault, bad_keys_are_refused) {
     struct vault *v = NULL;
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(vault_new("", NULL, &v, &e), ERR_INVALID);
     cr_expect_eq(vault_new("c2hvcnQ=", NULL, &v, &e), ERR_INVALID, "6 bytes");
     cr_expect(strstr(e.msg, "MKT_VAULT_KEY") && strstr(e.msg, "32"), "%s", e.msg);

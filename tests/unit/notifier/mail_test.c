@@ -57,7 +57,7 @@ Test(mail, normalize_address_table) {
 
 Test(mail, address_length_limits) {
     char local[80], addr[400], out[MAIL_ADDRESS_MAX + 1];
-    struct err e;
+    struct err e = {0};
     memset(local, 'a', 65);
     local[65] = '\0';
     snprintf(addr, sizeof addr, "%s@example.com", local);
@@ -69,7 +69,7 @@ Test(mail, address_length_limits) {
 }
 
 Test(mail, names_and_values) {
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(mail_check_name("Jérôme Dupont", &e), ERR_OK);
     cr_expect_eq(mail_check_name(NULL, &e), ERR_OK);
     cr_expect_eq(mail_check_name("Evil\r\nBcc: x@y.z", &e), ERR_INVALID);

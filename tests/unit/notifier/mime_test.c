@@ -157,7 +157,7 @@ Test(mime, boundary_differs_per_message) {
     other.message_id = "<fedc@notifier.mkt>";
     char *a = NULL, *b = NULL;
     size_t la, lb;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(mime_build(&sample, &a, &la, &e), ERR_OK);
     cr_assert_eq(mime_build(&other, &b, &lb, &e), ERR_OK);
     cr_expect(strncmp(strstr(a, "boundary="), strstr(b, "boundary="), 48) != 0);
@@ -171,7 +171,7 @@ Test(mime, ascii_names_are_quoted) {
     m.subject = "Hello";
     char *msg = NULL;
     size_t len;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(mime_build(&m, &msg, &len, &e), ERR_OK);
     cr_expect(strstr(msg, "\r\nTo: \"Jane \\\"JD\\\" Doe\" <jerome@example.fr>\r\n") != NULL, "%s", msg);
     cr_expect(strstr(msg, "\r\nSubject: Hello\r\n") != NULL);

@@ -67,7 +67,7 @@ Test(plan, duplicate_recipients_collapse) {
     struct plan_request r = command();
     r.recipients = dup;
     struct plan p;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK);
     cr_expect_eq(p.n, 1);
     plan_cleanup(&p);
@@ -82,7 +82,7 @@ Test(plan, template_without_secret) {
     r.var_values = v2;
     r.n_vars = 1;
     struct plan p;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
     cr_expect_null(p.secret_json);
     plan_cleanup(&p);
@@ -96,7 +96,7 @@ Test(plan, events_skip_bad_recipients) {
     r.n_recipients = 3;
     r.skip_bad_recipients = true;
     struct plan p;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(plan_init(set, &r, 0, 0, &p, &e), ERR_OK, "%s", e.msg);
     cr_expect_eq(p.n, 1);
     cr_expect_eq(p.skipped, 2);

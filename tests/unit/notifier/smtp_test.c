@@ -39,7 +39,7 @@ static char *message(const char *to, size_t *len) {
                           .html = "<p>hello</p>\n", .message_id = "<abc@notifier.mkt>", .date = 0, .language = "en",
                           .template_name = "t"};
     char *msg = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(mime_build(&m, &msg, len, &e), ERR_OK);
     return msg;
 }
@@ -137,7 +137,7 @@ Test(smtp, server_down_then_back) {
 Test(smtp, bad_url) {
     struct smtp_config c = {.url = "http://x", .from = "a@b.cd", .timeout_ms = 1000, .connect_timeout_ms = 1000};
     struct smtp_sender *s = NULL;
-    struct err e;
+    struct err e = {0};
     cr_expect_eq(smtp_sender_new(&c, &s, &e), ERR_INVALID);
     cr_expect_null(s);
 }

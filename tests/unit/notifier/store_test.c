@@ -72,7 +72,7 @@ static long count(const char *where) {
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM mail_ledger WHERE %s", where);
     PGresult *r = NULL;
-    struct err e;
+    struct err e = {0};
     cr_assert_eq(db_query(db, &r, &e, sql, DB_NO_PARAMS), ERR_OK, "%s", e.msg);
     long n = atol(PQgetvalue(r, 0, 0));
     PQclear(r);
