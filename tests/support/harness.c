@@ -274,6 +274,8 @@ int th_http_full(const char *method, const char *url, const char *body, const ch
         hl = curl_slist_append(hl, "Content-Type: application/json");
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) /* no body follows the headers */
+        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);

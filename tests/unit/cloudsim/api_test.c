@@ -11,18 +11,6 @@
 #include "id.h"
 #include "sim_support.h"
 
-#define STATUS(s, k, op, body, want, code)                                                                        \
-    do {                                                                                                          \
-        json_t *out_ = NULL;                                                                                      \
-        int st_ = sim_call((s), (k), (op), (body), &out_);                                                        \
-        char *txt_ = json_dumps(out_, 0);                                                                         \
-        cr_assert_eq(st_, (want), "%s %s -> %d %s", (op), (body), st_, txt_);                                     \
-        if ((code) != NULL)                                                                                       \
-            cr_assert_str_eq(sim_code(out_), (const char *)(code), "%s -> %s", (op), txt_);                       \
-        free(txt_);                                                                                               \
-        json_decref(out_);                                                                                        \
-    } while (0)
-
 static const char *str_at(const json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
 
 /* A base OMI id of the provider in the caller's Region. */
@@ -81,15 +69,15 @@ Test(api, success_envelope_and_routing) {
 
 Test(api, validation_codes) {
     struct server *s = sim_new(NULL, 0);
-    STATUS(s, &SIM_A, "ReadVms", "{\"Nope\":1}", 400, "3001");
-    STATUS(s, &SIM_A, "ReadVms", "{\"Filters\":{\"Nope\":[]}}", 400, "3001");
-    STATUS(s, &SIM_A, "DeleteImage", "{}", 400, "7000");
-    STATUS(s, &SIM_A, "ReadVms", "{\"ResultsPerPage\":0}", 400, "4000");
-    STATUS(s, &SIM_A, "ReadVms", "{\"Filters\":{\"VmIds\":\"i-1\"}}", 400, "4000");
-    STATUS(s, &SIM_A, "ReadVms", "not json", 400, "4000");
-    STATUS(s, &SIM_A, "DeleteImage", "{\"ImageId\":\"ami-00000000\"}", 400, "5023");
-    STATUS(s, &SIM_A, "StopVms", "{\"VmIds\":[\"i-00000000\"]}", 400, "5063");
-    STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"ghost\"}", 400, "5087");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{\"Nope\":1}", 400, "3001");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{\"Filters\":{\"Nope\":[]}}", 400, "3001");
+    SIM_STATUS(s, &SIM_A, "DeleteImage", "{}", 400, "7000");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{\"ResultsPerPage\":0}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{\"Filters\":{\"VmIds\":\"i-1\"}}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "not json", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "DeleteImage", "{\"ImageId\":\"ami-00000000\"}", 400, "5023");
+    SIM_STATUS(s, &SIM_A, "StopVms", "{\"VmIds\":[\"i-00000000\"]}", 400, "5063");
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"ghost\"}", 400, "5087");
     server_free(s);
 }
 
@@ -104,7 +92,7 @@ Test(api, anonymous_operations_and_missing_signatures) {
     cr_assert_str_eq(str_at(json_array_get(json_object_get(out, "Errors"), 0), "Type"), "AccessDenied");
     json_decref(out);
     struct sim_key unknown = {"ZZZZZZZZZZZZZZZZZZZZ", SIM_A.sk, "eu-west-2"};
-    STATUS(s, &unknown, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &unknown, "ReadVms", "{}", 401, "1");
     server_free(s);
 }
 
@@ -139,7 +127,7 @@ Test(api, signature_window_follows_the_emulator_clock) {
         cr_assert_eq(sim_call_at(s, &SIM_A, OSCSIG_OSC4, now, "ReadVms", "{}", &out), 401);
         json_decref(out);
     }
-    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
     server_free(s);
 }
 
@@ -148,8 +136,8 @@ Test(api, four_bad_signatures_lock_the_key_for_a_minute) {
     struct sim_key bad = SIM_A;
     bad.sk = "WRONGWRONGWRONGWRONGWRONGWRONGWRONGWRONG";
     for (int i = 0; i < 3; i++)
-        STATUS(s, &bad, "ReadVms", "{}", 401, "1");
-    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL); /* a good call resets the count */
+        SIM_STATUS(s, &bad, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL); /* a good call resets the count */
     /* malformed headers naming the key (wrong service, host unsigned) are refused without counting */
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
     static const char *const malformed[] = {
@@ -165,15 +153,15 @@ Test(api, four_bad_signatures_lock_the_key_for_a_minute) {
         cr_assert_str_eq(sim_code(out), "1");
         json_decref(out);
     }
-    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
     for (int i = 0; i < 4; i++)
-        STATUS(s, &bad, "ReadVms", "{}", 401, "1");
-    STATUS(s, &SIM_A, "ReadVms", "{}", 401, "13"); /* locked, even with the right secret */
-    STATUS(s, &SIM_B, "ReadVms", "{}", 200, NULL); /* other keys are not */
+        SIM_STATUS(s, &bad, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 401, "13"); /* locked, even with the right secret */
+    SIM_STATUS(s, &SIM_B, "ReadVms", "{}", 200, NULL); /* other keys are not */
     clock_set_offset(59 * CLOCK_SECOND);
-    STATUS(s, &SIM_A, "ReadVms", "{}", 401, "13");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 401, "13");
     clock_set_offset(61 * CLOCK_SECOND);
-    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
     server_free(s);
 }
 
@@ -187,15 +175,15 @@ Test(api, the_credential_region_selects_the_resources) {
     /* a base OMI of one Region cannot be copied from another */
     char body[256];
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"cloudgouv-eu-west-1\",\"ImageName\":\"x-copy\"}", base);
-    STATUS(s, &SIM_A_GOUV, "CreateImage", body, 400, "5023");
+    SIM_STATUS(s, &SIM_A_GOUV, "CreateImage", body, 400, "5023");
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"x-copy\"}", base);
-    STATUS(s, &SIM_A_GOUV, "CreateImage", body, 400, "4000");
+    SIM_STATUS(s, &SIM_A_GOUV, "CreateImage", body, 400, "4000");
     /* C has no access to cloudgouv-eu-west-1; nobody knows mars-1 */
     struct sim_key c_gouv = SIM_C, a_mars = SIM_A;
     c_gouv.region = "cloudgouv-eu-west-1";
     a_mars.region = "mars-1";
-    STATUS(s, &c_gouv, "ReadVms", "{}", 401, "1");
-    STATUS(s, &a_mars, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &c_gouv, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &a_mars, "ReadVms", "{}", 401, "1");
     server_free(s);
 }
 
@@ -215,7 +203,7 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     cr_assert_str_eq(image_state(s, &SIM_A, copy, st), "pending");
     /* a pending image can be neither launched nor copied */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\"}", copy);
-    STATUS(s, &SIM_A, "CreateVms", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "CreateVms", body, 409, "6003");
     clock_set_offset(2 * CLOCK_SECOND);
     cr_assert_str_eq(image_state(s, &SIM_A, copy, st), "available");
     snprintf(body, sizeof body, "{\"Filters\":{\"ImageIds\":[\"%s\"],\"ProductCodes\":[\"%s\"]}}", copy, pty);
@@ -229,11 +217,11 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     json_decref(r);
     /* names are unique per account and Region; unknown product codes are refused */
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"mkt copy (v1)\"}", base);
-    STATUS(s, &SIM_A, "CreateImage", body, 409, "9011");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 409, "9011");
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"bad*name\"}", base);
-    STATUS(s, &SIM_A, "CreateImage", body, 400, "4000");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "4000");
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"other\",\"ProductCodes\":[\"pty-00000000\"]}", base);
-    STATUS(s, &SIM_A, "CreateImage", body, 400, "5117");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "5117");
     /* a VM launched from the copy carries both codes */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\"}", copy);
     r = sim_ok(s, &SIM_A, "CreateVms", body);
@@ -244,11 +232,11 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     json_decref(r);
     /* the product type is in use: Force is needed */
     snprintf(body, sizeof body, "{\"ProductTypeId\":\"%s\"}", pty);
-    STATUS(s, &SIM_A, "DeleteProductType", body, 409, "9029");
-    STATUS(s, &SIM_B, "DeleteProductType", body, 401, "5");
-    STATUS(s, &SIM_A, "DeleteProductType", "{\"ProductTypeId\":\"0001\",\"Force\":true}", 401, "5");
+    SIM_STATUS(s, &SIM_A, "DeleteProductType", body, 409, "9029");
+    SIM_STATUS(s, &SIM_B, "DeleteProductType", body, 401, "5");
+    SIM_STATUS(s, &SIM_A, "DeleteProductType", "{\"ProductTypeId\":\"0001\",\"Force\":true}", 401, "5");
     snprintf(body, sizeof body, "{\"ProductTypeId\":\"%s\",\"Force\":true}", pty);
-    STATUS(s, &SIM_A, "DeleteProductType", body, 200, NULL);
+    SIM_STATUS(s, &SIM_A, "DeleteProductType", body, 200, NULL);
     server_free(s);
 }
 
@@ -271,10 +259,10 @@ Test(api, sharing_and_owner_only_changes) {
     json_decref(r);
     /* non-owners can neither update nor delete; invisible images read as unknown */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\",\"Description\":\"mine now\"}", copy);
-    STATUS(s, &SIM_B, "UpdateImage", body, 401, "5");
-    STATUS(s, &SIM_C, "UpdateImage", body, 400, "5023");
+    SIM_STATUS(s, &SIM_B, "UpdateImage", body, 401, "5");
+    SIM_STATUS(s, &SIM_C, "UpdateImage", body, 400, "5023");
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\"}", copy);
-    STATUS(s, &SIM_B, "DeleteImage", body, 401, "5");
+    SIM_STATUS(s, &SIM_B, "DeleteImage", body, 401, "5");
     /* public, then private again */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\",\"PermissionsToLaunch\":{\"Additions\":{\"GlobalPermission\":true},\"Removals\":{\"AccountIds\":[\"%s\"]}}}", copy, SIM_B_ID);
     json_decref(sim_ok(s, &SIM_A, "UpdateImage", body));
@@ -287,10 +275,10 @@ Test(api, sharing_and_owner_only_changes) {
     cr_assert_str_eq(image_state(s, &SIM_C, copy, st), "invisible");
     cr_assert_str_eq(image_state(s, &SIM_B, copy, st), "invisible");
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\",\"PermissionsToLaunch\":{\"Additions\":{\"AccountIds\":[\"12\"]}}}", copy);
-    STATUS(s, &SIM_A, "UpdateImage", body, 400, "4000");
+    SIM_STATUS(s, &SIM_A, "UpdateImage", body, 400, "4000");
     /* the base OMIs belong to the provider */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\"}", base);
-    STATUS(s, &SIM_A, "DeleteImage", body, 401, "5");
+    SIM_STATUS(s, &SIM_A, "DeleteImage", body, 401, "5");
     server_free(s);
 }
 
@@ -313,7 +301,7 @@ Test(api, vm_lifecycle_and_caller_only_reads) {
     cr_assert_eq(json_array_size(json_object_get(r, "Vms")), 3);
     json_decref(r);
     snprintf(body, sizeof body, "{\"VmIds\":[\"%s\"]}", id);
-    STATUS(s, &SIM_B, "StopVms", body, 400, "5063");
+    SIM_STATUS(s, &SIM_B, "StopVms", body, 400, "5063");
     r = sim_ok(s, &SIM_A, "StopVms", body);
     const json_t *change = json_array_get(json_object_get(r, "Vms"), 0);
     cr_assert_str_eq(str_at(change, "PreviousState"), "running");
@@ -327,9 +315,9 @@ Test(api, vm_lifecycle_and_caller_only_reads) {
     r = sim_ok(s, &SIM_A, "ReadVms", "{\"Filters\":{\"VmStateNames\":[\"terminated\"]}}");
     cr_assert_eq(json_array_size(json_object_get(r, "Vms")), 1, "terminated VMs stay visible a while");
     json_decref(r);
-    STATUS(s, &SIM_A, "StartVms", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "StartVms", body, 409, "6003");
     clock_set_offset(CLOCK_HOUR + CLOCK_MINUTE);
-    STATUS(s, &SIM_A, "StartVms", body, 400, "5063");
+    SIM_STATUS(s, &SIM_A, "StartVms", body, 400, "5063");
     r = sim_ok(s, &SIM_A, "ReadVms", "{}");
     cr_assert_eq(json_array_size(json_object_get(r, "Vms")), 2, "then they are gone");
     json_decref(r);
@@ -357,7 +345,7 @@ Test(api, paging) {
         json_decref(r);
     }
     cr_assert_eq(seen, 5);
-    STATUS(s, &SIM_A, "ReadVms", "{\"NextPageToken\":\"garbage\"}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{\"NextPageToken\":\"garbage\"}", 400, "4000");
     /* EIM reads: FirstItem / ResultsPerPage / HasMoreItems */
     for (int i = 0; i < 3; i++) {
         snprintf(body, sizeof body, "{\"UserName\":\"user%d\"}", i);
@@ -383,7 +371,7 @@ Test(api, dry_run_changes_nothing) {
     r = sim_ok(s, &SIM_A, "ReadUsers", "{}");
     cr_assert_eq(json_array_size(json_object_get(r, "Users")), 0);
     json_decref(r);
-    STATUS(s, &SIM_A, "CreateUser", "{\"DryRun\":true}", 400, "7000"); /* still validated */
+    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"DryRun\":true}", 400, "7000"); /* still validated */
     server_free(s);
 }
 
@@ -394,7 +382,7 @@ Test(api, tags_on_images_and_vms) {
     copy_image(s, &SIM_A, base, "tagged", "[]", copy);
     snprintf(body, sizeof body, "{\"ResourceIds\":[\"%s\"],\"Tags\":[{\"Key\":\"env\",\"Value\":\"prod\"}]}", copy);
     json_decref(sim_ok(s, &SIM_A, "CreateTags", body));
-    STATUS(s, &SIM_B, "CreateTags", body, 400, "5023");
+    SIM_STATUS(s, &SIM_B, "CreateTags", body, 400, "5023");
     json_t *r = sim_ok(s, &SIM_A, "ReadImages", "{\"Filters\":{\"Tags\":[\"env=prod\"]}}");
     cr_assert_eq(json_array_size(json_object_get(r, "Images")), 1);
     json_decref(r);
@@ -411,20 +399,20 @@ Test(api, injected_faults) {
     json_t *out = NULL;
     cr_assert_eq(sim_raw(s, "POST", "/_sim/faults", "127.0.0.1", "{\"operations\":[\"ReadVms\"],\"status\":503,\"count\":2}", &out), 200);
     json_decref(out);
-    STATUS(s, &SIM_A, "ReadVms", "{}", 503, "2001");
-    STATUS(s, &SIM_A, "ReadImages", "{}", 200, NULL);
-    STATUS(s, &SIM_A, "ReadVms", "{}", 503, "2001");
-    STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 503, "2001");
+    SIM_STATUS(s, &SIM_A, "ReadImages", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 503, "2001");
+    SIM_STATUS(s, &SIM_A, "ReadVms", "{}", 200, NULL);
     cr_assert_eq(sim_raw(s, "POST", "/_sim/faults", "127.0.0.1", "{\"operations\":[\"*\"],\"status\":429,\"ratio\":1}", &out), 200);
     json_decref(out);
-    STATUS(s, &SIM_A, "ReadAccounts", "{}", 429, "24");
+    SIM_STATUS(s, &SIM_A, "ReadAccounts", "{}", 429, "24");
     cr_assert_eq(sim_raw(s, "DELETE", "/_sim/faults", "127.0.0.1", NULL, &out), 200);
     json_decref(out);
-    STATUS(s, &SIM_A, "ReadAccounts", "{}", 200, NULL);
+    SIM_STATUS(s, &SIM_A, "ReadAccounts", "{}", 200, NULL);
     cr_assert_eq(sim_raw(s, "POST", "/_sim/faults", "127.0.0.1", "{\"operations\":[\"*\"],\"status\":500,\"ratio\":0}", &out), 200);
     json_decref(out);
     for (int i = 0; i < 20; i++)
-        STATUS(s, &SIM_A, "ReadAccounts", "{}", 200, NULL);
+        SIM_STATUS(s, &SIM_A, "ReadAccounts", "{}", 200, NULL);
     cr_assert_eq(sim_raw(s, "POST", "/_sim/faults", "127.0.0.1", "{\"operations\":[\"ReadRegions\"],\"latency_ms\":150}", &out), 200);
     json_decref(out);
     int64_t t0 = clock_mono_us();
@@ -453,7 +441,7 @@ Test(api, admin_routes) {
     cr_assert_eq(sim_raw(s, "POST", "/_sim/accounts", "127.0.0.1", "{\"account_id\":\"x\"}", &out), 400);
     json_decref(out);
     struct sim_key d = {"DDDDDDDDDDDDDDDDDDD4", "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD4", "eu-west-2"};
-    STATUS(s, &d, "ReadAccounts", "{}", 200, NULL);
+    SIM_STATUS(s, &d, "ReadAccounts", "{}", 200, NULL);
     cr_assert_eq(sim_raw(s, "GET", "/_sim/state", "127.0.0.1", NULL, &out), 200);
     cr_assert_geq(json_array_size(json_object_get(out, "accounts")), 5);
     cr_assert_gt(json_array_size(json_object_get(out, "images")), 10, "base OMIs in every Region");

@@ -8,18 +8,6 @@
 
 #include "sim_support.h"
 
-#define STATUS(s, k, op, body, want, code)                                                                        \
-    do {                                                                                                          \
-        json_t *out_ = NULL;                                                                                      \
-        int st_ = sim_call((s), (k), (op), (body), &out_);                                                        \
-        char *txt_ = json_dumps(out_, 0);                                                                         \
-        cr_assert_eq(st_, (want), "%s %s -> %d %s", (op), (body), st_, txt_);                                     \
-        if ((code) != NULL)                                                                                       \
-            cr_assert_str_eq(sim_code(out_), (const char *)(code), "%s -> %s", (op), txt_);                       \
-        free(txt_);                                                                                               \
-        json_decref(out_);                                                                                        \
-    } while (0)
-
 struct eim_key {
     char ak[32], sk[64];
     struct sim_key key;
@@ -62,16 +50,16 @@ Test(eim, deletion_order_is_enforced) {
     json_t *r = sim_ok(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\",\"Path\":\"/mkt/\",\"UserEmail\":\"ops@example.com\"}");
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "User"), "Path")), "/mkt/");
     json_decref(r);
-    STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\"}", 409, "9011");
-    STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"bad name\"}", 400, "4000");
-    STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"u\",\"Path\":\"mkt\"}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\"}", 409, "9011");
+    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"bad name\"}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"u\",\"Path\":\"mkt\"}", 400, "4000");
     r = sim_ok(s, &SIM_A, "CreateUserGroup", "{\"UserGroupName\":\"meter\"}");
     const char *gid = json_string_value(json_object_get(json_object_get(r, "UserGroup"), "UserGroupId"));
     cr_assert(strncmp(gid, "ug-", 3) == 0 && strlen(gid) == 11, "%s", gid);
     json_decref(r);
     create_policy(s, "read-vms", "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"api:ReadVms\"],\"Resource\":[\"*\"]}]}", orn);
     cr_assert_str_eq(orn, "orn:ows:idauth::" SIM_A_ID ":policy/mkt/read-vms");
-    STATUS(s, &SIM_A, "CreatePolicy", "{\"PolicyName\":\"p2\",\"Document\":\"{}\"}", 400, "4000");
+    SIM_STATUS(s, &SIM_A, "CreatePolicy", "{\"PolicyName\":\"p2\",\"Document\":\"{}\"}", 400, "4000");
 
     call2(s, "AddUserToUserGroup", "{\"UserGroupName\":\"%s\",\"UserName\":\"%s\",\"UserPath\":\"/mkt/\"}", "meter", "marketplace_x");
     call2(s, "LinkManagedPolicyToUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "meter", orn);
@@ -80,25 +68,25 @@ Test(eim, deletion_order_is_enforced) {
     call2(s, "LinkPolicy", "{\"UserName\":\"%s\",\"PolicyOrn\":\"%s\"}", "marketplace_x", orn);
 
     /* everything is refused while something still depends on it */
-    STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029");
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\"}", k.ak);
-    STATUS(s, &SIM_A, "DeleteAccessKey", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "DeleteAccessKey", body, 409, "6003");
     snprintf(body, sizeof body, "{\"PolicyOrn\":\"%s\"}", orn);
-    STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029");
-    STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}", 409, "9029");
 
     /* the documented teardown order */
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\",\"State\":\"INACTIVE\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "UpdateAccessKey", body));
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "DeleteAccessKey", body));
-    STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* still in the group */
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* still in the group */
     call2(s, "RemoveUserFromUserGroup", "{\"UserGroupName\":\"%s\",\"UserName\":\"%s\"}", "meter", "marketplace_x");
-    STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* direct link left */
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* direct link left */
     call2(s, "UnlinkPolicy", "{\"UserName\":\"%s\",\"PolicyOrn\":\"%s\"}", "marketplace_x", orn);
     json_decref(sim_ok(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}"));
     snprintf(body, sizeof body, "{\"PolicyOrn\":\"%s\"}", orn);
-    STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029"); /* still linked to the group */
+    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029"); /* still linked to the group */
     call2(s, "UnlinkManagedPolicyFromUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "meter", orn);
     json_decref(sim_ok(s, &SIM_A, "DeletePolicy", body));
     json_decref(sim_ok(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}"));
@@ -119,8 +107,8 @@ Test(eim, force_deletes_a_group_with_members_and_links) {
     create_policy(s, "p", "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"api:*\"}]}", orn);
     call2(s, "AddUserToUserGroup", "{\"UserGroupName\":\"%s\",\"UserName\":\"%s\"}", "g", "m");
     call2(s, "LinkManagedPolicyToUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "g", orn);
-    STATUS(s, &SIM_A, "AddUserToUserGroup", "{\"UserGroupName\":\"g\",\"UserGroupPath\":\"/y/\",\"UserName\":\"m\"}", 400, "5088");
-    STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "AddUserToUserGroup", "{\"UserGroupName\":\"g\",\"UserGroupPath\":\"/y/\",\"UserName\":\"m\"}", 400, "5088");
+    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\"}", 409, "9029");
     json_decref(sim_ok(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\",\"Force\":true}"));
     json_decref(sim_ok(s, &SIM_A, "DeleteUser", "{\"UserName\":\"m\"}"));
     char body[300];
@@ -139,14 +127,14 @@ Test(eim, eim_keys_are_limited_by_their_policies) {
     create_key(s, "marketplace_meter", &k);
 
     /* no policy at all: nothing is allowed */
-    STATUS(s, &k.key, "ReadVms", "{}", 401, "5");
+    SIM_STATUS(s, &k.key, "ReadVms", "{}", 401, "5");
     create_policy(s, "read-vms", "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"api:ReadVms\"],\"Resource\":[\"*\"]}]}", read_vms);
     call2(s, "LinkManagedPolicyToUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "meter", read_vms);
     json_t *r = sim_ok(s, &k.key, "ReadVms", "{}");
     json_decref(r);
-    STATUS(s, &k.key, "ReadImages", "{}", 401, "5");
-    STATUS(s, &k.key, "CreateUser", "{\"UserName\":\"intruder\"}", 401, "5");
-    STATUS(s, &k.key, "DeleteVms", "{\"VmIds\":[\"i-00000000\"]}", 401, "5");
+    SIM_STATUS(s, &k.key, "ReadImages", "{}", 401, "5");
+    SIM_STATUS(s, &k.key, "CreateUser", "{\"UserName\":\"intruder\"}", 401, "5");
+    SIM_STATUS(s, &k.key, "DeleteVms", "{\"VmIds\":[\"i-00000000\"]}", 401, "5");
     /* the EIM key acts inside its account: it sees the account's VMs */
     r = sim_ok(s, &k.key, "ReadVms", "{}");
     cr_assert_eq(json_array_size(json_object_get(r, "Vms")), 0);
@@ -158,23 +146,23 @@ Test(eim, eim_keys_are_limited_by_their_policies) {
     json_decref(sim_ok(s, &k.key, "ReadImages", "{}"));
     create_policy(s, "no-images", "{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"api:ReadImages\"}]}", deny_delete);
     call2(s, "LinkManagedPolicyToUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "meter", deny_delete);
-    STATUS(s, &k.key, "ReadImages", "{}", 401, "5");
+    SIM_STATUS(s, &k.key, "ReadImages", "{}", 401, "5");
     json_decref(sim_ok(s, &k.key, "ReadVms", "{}"));
 
     /* an INACTIVE key is refused; ACTIVE again, it works */
     char body[256];
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_meter\",\"AccessKeyId\":\"%s\",\"State\":\"INACTIVE\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "UpdateAccessKey", body));
-    STATUS(s, &k.key, "ReadVms", "{}", 401, "1");
+    SIM_STATUS(s, &k.key, "ReadVms", "{}", 401, "1");
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_meter\",\"AccessKeyId\":\"%s\",\"State\":\"ACTIVE\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "UpdateAccessKey", body));
     json_decref(sim_ok(s, &k.key, "ReadVms", "{}"));
 
     /* other accounts never see these keys or users */
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_meter\",\"AccessKeyId\":\"%s\",\"State\":\"INACTIVE\"}", k.ak);
-    STATUS(s, &SIM_B, "UpdateAccessKey", body, 400, "5087");
+    SIM_STATUS(s, &SIM_B, "UpdateAccessKey", body, 400, "5087");
     snprintf(body, sizeof body, "{\"AccessKeyId\":\"%s\",\"State\":\"INACTIVE\"}", k.ak);
-    STATUS(s, &SIM_B, "UpdateAccessKey", body, 400, "5090");
+    SIM_STATUS(s, &SIM_B, "UpdateAccessKey", body, 400, "5090");
     server_free(s);
 }
 
@@ -198,6 +186,6 @@ Test(eim, access_key_reads_hide_secrets) {
     r = sim_ok(s, &SIM_A, "ReadAccessKeys", "{\"UserName\":\"u\",\"Filters\":{\"States\":[\"INACTIVE\"]}}");
     cr_assert_eq(json_array_size(json_object_get(r, "AccessKeys")), 0);
     json_decref(r);
-    STATUS(s, &SIM_A, "ReadAccessKeys", "{\"UserName\":\"nobody\"}", 400, "5087");
+    SIM_STATUS(s, &SIM_A, "ReadAccessKeys", "{\"UserName\":\"nobody\"}", 400, "5087");
     server_free(s);
 }

@@ -36,4 +36,18 @@ const char *sim_code(const json_t *body);
 /* Shortcut: a signed call that must answer `status`; returns the body (owned). */
 json_t *sim_ok(struct server *s, const struct sim_key *k, const char *op, const char *body);
 
+/* A signed call (sim_call) that must answer `want` and, when `code` is not NULL, that error code;
+ * asserts with the operation, body and answer. For files that include criterion. */
+#define SIM_STATUS(s, k, op, body, want, code)                                                                    \
+    do {                                                                                                          \
+        json_t *out_ = NULL;                                                                                      \
+        int st_ = sim_call((s), (k), (op), (body), &out_);                                                        \
+        char *txt_ = json_dumps(out_, 0);                                                                         \
+        cr_assert_eq(st_, (want), "%s %s -> %d %s", (op), (body), st_, txt_);                                     \
+        if ((code) != NULL)                                                                                       \
+            cr_assert_str_eq(sim_code(out_), (const char *)(code), "%s -> %s", (op), txt_);                       \
+        free(txt_);                                                                                               \
+        json_decref(out_);                                                                                        \
+    } while (0)
+
 #endif

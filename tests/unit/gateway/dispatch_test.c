@@ -4,36 +4,13 @@
  * nothing was called downstream. Covers the authorization matrix of every /v1 route, malformed
  * tokens, body and path checks, the certificate login and the rate limit. */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../services/gateway/gateway.h"
-
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *ud) {
-    struct buf *b = ud;
-    size_t n = size * nmemb;
-    b->p = realloc(b->p, b->n + n + 1);
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
-static struct gateway gw;
+#include "fixture.h"
 
 static void start_with(long long rate_per_s, long long burst) {
-    gw = (struct gateway){.cfg = {.rpc_timeout_ms = 200}};
-    gw.tokens = gateway_token_cache_new(256, 600000); /* long TTL: tests plant sessions once */
-    gw.rate = gateway_rate_new(64, (double)rate_per_s, (double)burst);
-    struct http_server_config cfg = {.addr = "127.0.0.1", .threads = 2, .max_body = 4096, .timeout_s = 5};
-    struct err e = {0};
-    cr_assert_eq(http_server_start(&cfg, gateway_dispatch, &gw, &gw.http, &e), ERR_OK, "%s", e.msg);
+    gw_fixture_start(4096, true, rate_per_s, burst);
 }
 
 static void start(void) {
@@ -41,62 +18,16 @@ static void start(void) {
 }
 
 static void stop(void) {
-    http_server_free(gw.http);
-    gateway_token_cache_free(gw.tokens);
-    gateway_rate_free(gw.rate);
+    gw_fixture_stop();
 }
 
 /* Returns the status; *body and *head (may be NULL) are malloc'd. */
 static long call(const char *method, const char *path, const char *auth, const char *body, char **out, char **head) {
-    char u[512];
-    snprintf(u, sizeof u, "http://127.0.0.1:%d%s", http_server_port(gw.http), path);
-    CURL *c = curl_easy_init();
-    struct buf b = {0}, h = {0};
-    struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-    if (auth) {
-        char line[512];
+    char line[512] = "";
+    if (auth)
         snprintf(line, sizeof line, "Authorization: %s", auth);
-        hdrs = curl_slist_append(hdrs, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, u);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    if (out)
-        *out = b.p ? b.p : strdup("");
-    else
-        free(b.p);
-    if (head)
-        *head = h.p ? h.p : strdup("");
-    else
-        free(h.p);
-    return status;
-}
-
-static const char *header_value(const char *head, const char *name, char *out, size_t n) {
-    out[0] = '\0';
-    for (const char *line = head; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        size_t k = strlen(name);
-        if (strncasecmp(line, name, k) == 0 && line[k] == ':') {
-            const char *v = line + k + 1;
-            while (*v == ' ')
-                v++;
-            snprintf(out, n, "%.*s", (int)strcspn(v, "\r\n"), v);
-            return out;
-        }
-    }
-    return NULL;
+    const char *hdrs[] = {"Content-Type: application/json", auth ? line : NULL, NULL};
+    return gw_request(method, path, hdrs, body, out, head);
 }
 
 static const char *error_code(const char *body, char *out, size_t n) {
@@ -200,7 +131,7 @@ Test(gateway_dispatch_auth, authorization_matrix_of_every_route, .init = start, 
             if (want == 'U') {
                 cr_expect_str_eq(error_code(body, code, sizeof code), "unauthenticated");
                 char v[64];
-                cr_expect_str_eq(header_value(head, "WWW-Authenticate", v, sizeof v) ?: "", "Bearer");
+                cr_expect_str_eq(gw_header(head, "WWW-Authenticate", v, sizeof v) ?: "", "Bearer");
             } else if (want == 'F') {
                 cr_expect_str_eq(error_code(body, code, sizeof code), "forbidden");
             }
@@ -270,7 +201,7 @@ Test(gateway_dispatch_auth, malformed_tokens_are_401_without_asking_identity, .i
     cr_expect_eq(call("POST", "/v1/sessions", "Bearer short", "{\"email\":\"a@example.com\",\"password\":\"x\"}", &body,
                       &head),
                  503);
-    cr_expect_null(header_value(head, "WWW-Authenticate", v, sizeof v));
+    cr_expect_null(gw_header(head, "WWW-Authenticate", v, sizeof v));
     free(body), free(head);
 }
 
@@ -334,8 +265,8 @@ Test(gateway_dispatch_auth, rate_limit_429_with_retry_after, .init = start_limit
     }
     cr_expect_eq(call("GET", "/v1/regions", NULL, NULL, &body, &head), 429);
     cr_expect_str_eq(error_code(body, code, sizeof code), "throttled");
-    cr_expect_str_eq(header_value(head, "Retry-After", v, sizeof v) ?: "", "1");
-    cr_expect(header_value(head, "X-Request-Id", v, sizeof v));
+    cr_expect_str_eq(gw_header(head, "Retry-After", v, sizeof v) ?: "", "1");
+    cr_expect(gw_header(head, "X-Request-Id", v, sizeof v));
     free(body), free(head);
     /* Probes are not limited. */
     for (int i = 0; i < 5; i++)

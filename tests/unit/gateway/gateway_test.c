@@ -2,11 +2,10 @@
  * then the dispatch through a real lib/http server with no NATS connection: probes, 404/405,
  * X-Request-Id on every answer, and the error body of a failed bus call. */
 #include <criterion/criterion.h>
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../../services/gateway/gateway.h"
+#include "fixture.h"
 
 Test(gateway_status, every_code_has_its_status) {
     static const struct {
@@ -180,80 +179,21 @@ Test(gateway_addr, host_port_parsing) {
 
 /* ---- dispatch through a real server, without NATS ---- */
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *ud) {
-    struct buf *b = ud;
-    size_t n = size * nmemb;
-    b->p = realloc(b->p, b->n + n + 1);
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
-static struct gateway gw;
-
 static void start(void) {
-    gw = (struct gateway){.cfg = {.rpc_timeout_ms = 200}};
-    struct http_server_config cfg = {.addr = "127.0.0.1", .threads = 2, .max_body = 64, .timeout_s = 5};
-    struct err e = {0};
-    cr_assert_eq(http_server_start(&cfg, gateway_dispatch, &gw, &gw.http, &e), ERR_OK, "%s", e.msg);
+    gw_fixture_start(64, false, 0, 0);
 }
 
 static void stop(void) {
-    http_server_free(gw.http);
+    gw_fixture_stop();
 }
 
 /* Returns the status; *body and *head are malloc'd (caller frees). */
 static long call(const char *method, const char *path, const char *rid, char **body, char **head) {
-    char u[256];
-    snprintf(u, sizeof u, "http://127.0.0.1:%d%s", http_server_port(gw.http), path);
-    CURL *c = curl_easy_init();
-    struct buf b = {0}, h = {0};
-    struct curl_slist *hdrs = NULL;
-    if (rid) {
-        char line[128];
+    char line[128] = "";
+    if (rid)
         snprintf(line, sizeof line, "X-Request-Id: %s", rid);
-        hdrs = curl_slist_append(hdrs, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, u);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (strcmp(method, "HEAD") == 0)
-        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(hdrs);
-    curl_easy_cleanup(c);
-    *body = b.p ? b.p : strdup("");
-    *head = h.p ? h.p : strdup("");
-    return status;
-}
-
-static const char *header_value(const char *head, const char *name, char *out, size_t n) {
-    out[0] = '\0';
-    for (const char *line = head; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        size_t k = strlen(name);
-        if (strncasecmp(line, name, k) == 0 && line[k] == ':') {
-            const char *v = line + k + 1;
-            while (*v == ' ')
-                v++;
-            size_t len = strcspn(v, "\r\n");
-            snprintf(out, n, "%.*s", (int)len, v);
-            return out;
-        }
-    }
-    return NULL;
+    const char *hdrs[] = {rid ? line : NULL, NULL};
+    return gw_request(method, path, hdrs, NULL, body, head);
 }
 
 static json_t *error_of(const char *body) {
@@ -270,16 +210,16 @@ Test(gateway_dispatch, healthz_and_request_ids, .init = start, .fini = stop) {
     char *body, *head, v[128];
     cr_assert_eq(call("GET", "/healthz", "given-id_1", &body, &head), 200);
     cr_expect_str_eq(body, "{\"status\":\"ok\"}");
-    cr_expect_str_eq(header_value(head, "X-Request-Id", v, sizeof v), "given-id_1");
-    cr_expect_str_eq(header_value(head, "Content-Type", v, sizeof v), "application/json");
+    cr_expect_str_eq(gw_header(head, "X-Request-Id", v, sizeof v), "given-id_1");
+    cr_expect_str_eq(gw_header(head, "Content-Type", v, sizeof v), "application/json");
     free(body), free(head);
 
     cr_assert_eq(call("GET", "/healthz", "bad id!", &body, &head), 200);
-    cr_expect_eq(strlen(header_value(head, "X-Request-Id", v, sizeof v)), 36, "%s", v);
+    cr_expect_eq(strlen(gw_header(head, "X-Request-Id", v, sizeof v)), 36, "%s", v);
     free(body), free(head);
 
     cr_assert_eq(call("HEAD", "/healthz", NULL, &body, &head), 200);
-    cr_expect_eq(strlen(header_value(head, "X-Request-Id", v, sizeof v)), 36, "%s", v);
+    cr_expect_eq(strlen(gw_header(head, "X-Request-Id", v, sizeof v)), 36, "%s", v);
     free(body), free(head);
 }
 
@@ -290,7 +230,7 @@ Test(gateway_dispatch, unknown_path_404_and_wrong_method_405, .init = start, .fi
     cr_expect_str_eq(json_string_value(json_object_get(e, "code")), "not_found");
     cr_expect_str_eq(json_string_value(json_object_get(e, "request_id")), "r404");
     cr_expect(json_is_string(json_object_get(e, "message")));
-    cr_expect_str_eq(header_value(head, "X-Request-Id", v, sizeof v), "r404");
+    cr_expect_str_eq(gw_header(head, "X-Request-Id", v, sizeof v), "r404");
     json_decref(e);
     free(body), free(head);
 
@@ -298,7 +238,7 @@ Test(gateway_dispatch, unknown_path_404_and_wrong_method_405, .init = start, .fi
     e = error_of(body);
     cr_expect_str_eq(json_string_value(json_object_get(e, "code")), "method_not_allowed");
     cr_expect_str_eq(json_string_value(json_object_get(e, "request_id")), "r405");
-    cr_expect_str_eq(header_value(head, "Allow", v, sizeof v), "GET");
+    cr_expect_str_eq(gw_header(head, "Allow", v, sizeof v), "GET");
     json_decref(e);
     free(body), free(head);
 }
@@ -318,7 +258,7 @@ Test(gateway_dispatch, without_nats_readyz_is_503_and_regions_unavailable, .init
         cr_expect_str_eq(json_string_value(json_object_get(s, "state")), "down", "%s", names[i]);
         cr_expect_str_eq(json_string_value(json_object_get(s, "error")), "unavailable", "%s", names[i]);
     }
-    cr_expect_str_eq(header_value(head, "Cache-Control", v, sizeof v), "no-store");
+    cr_expect_str_eq(gw_header(head, "Cache-Control", v, sizeof v), "no-store");
     json_decref(j);
     free(body), free(head);
 
@@ -326,7 +266,7 @@ Test(gateway_dispatch, without_nats_readyz_is_503_and_regions_unavailable, .init
     json_t *e = error_of(body);
     cr_expect_str_eq(json_string_value(json_object_get(e, "code")), "unavailable");
     cr_expect_str_eq(json_string_value(json_object_get(e, "request_id")), "rr");
-    cr_expect_null(header_value(head, "Cache-Control", v, sizeof v), "errors must not be cached publicly");
+    cr_expect_null(gw_header(head, "Cache-Control", v, sizeof v), "errors must not be cached publicly");
     json_decref(e);
     free(body), free(head);
 }
