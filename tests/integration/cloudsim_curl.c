@@ -73,24 +73,6 @@ static void sim_start(struct sim *s, const char *dir) {
 
 static void sim_stop(struct sim *s) { cr_assert_eq(th_stop(&s->proc, SIGTERM, 10000), 0, "SIGTERM must exit 0"); }
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    struct buf *b = userdata;
-    size_t n = size * nmemb;
-    char *p = realloc(b->p, b->n + n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, ptr, n);
-    b->p = p;
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
-
 /* One signed call through libcurl. `sigv4` is the CURLOPT_AWS_SIGV4 string (NULL = unsigned),
  * path the full path ("/api/v1/ReadVms"). Returns the status; *out (may be NULL) gets the JSON. */
 static long curl_call(const struct sim *s, const char *sigv4, const char *ak, const char *sk, const char *method,
@@ -99,7 +81,7 @@ static long curl_call(const struct sim *s, const char *sigv4, const char *ak, co
     cr_assert_not_null(c);
     char url[256];
     snprintf(url, sizeof url, "%s%s", s->url, path);
-    struct buf b = {0};
+    struct th_body b = {0};
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -111,22 +93,22 @@ static long curl_call(const struct sim *s, const char *sigv4, const char *ak, co
         curl_easy_setopt(c, CURLOPT_USERNAME, ak);
         curl_easy_setopt(c, CURLOPT_PASSWORD, sk);
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
     CURLcode rc = curl_easy_perform(c);
     cr_assert_eq(rc, CURLE_OK, "%s: %s", path, curl_easy_strerror(rc));
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    json_t *j = b.p ? json_loads(b.p, 0, NULL) : NULL;
-    cr_assert_not_null(j, "%s: the answer is not JSON: %s", path, b.p ? b.p : "(empty)");
+    json_t *j = b.data ? json_loads(b.data, 0, NULL) : NULL;
+    cr_assert_not_null(j, "%s: the answer is not JSON: %s", path, b.data ? b.data : "(empty)");
     cr_assert(json_is_string(json_object_get(json_object_get(j, "ResponseContext"), "RequestId")),
-              "%s: no ResponseContext.RequestId in %s", path, b.p);
+              "%s: no ResponseContext.RequestId in %s", path, b.data);
     if (out)
         *out = j;
     else
         json_decref(j);
-    free(b.p);
+    free(b.data);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;

@@ -235,13 +235,8 @@ char *th_service_dsn(const char *schema) {
     return dsn;
 }
 
-struct buf {
-    char *data;
-    size_t len;
-};
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
-    struct buf *b = userdata;
+size_t th_body_write(char *ptr, size_t size, size_t nmemb, void *userdata) {
+    struct th_body *b = userdata;
     size_t n = size * nmemb;
     char *grown = realloc(b->data, b->len + n + 1);
     if (!grown)
@@ -266,7 +261,7 @@ int th_http_full(const char *method, const char *url, const char *body, const ch
                  char **resp_body, char **resp_headers) {
     CURL *h = curl_easy_init();
     cr_assert(h);
-    struct buf b = {0}, head = {0};
+    struct th_body b = {0}, head = {0};
     struct curl_slist *hl = NULL;
     for (int i = 0; headers && headers[i]; i++)
         hl = curl_slist_append(hl, headers[i]);
@@ -278,10 +273,10 @@ int th_http_full(const char *method, const char *url, const char *body, const ch
         curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30000L);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, th_body_write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
     if (resp_headers) {
-        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, th_body_write);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, &head);
     }
     if (body) {

@@ -57,6 +57,14 @@ char *th_sql_try(const char *sql);
  * (malloc'd) whose search_path is the schema, like a service's own. */
 char *th_service_dsn(const char *schema);
 
+/* A libcurl write (or header) callback collecting what it gets into a NUL-terminated malloc'd
+ * buffer, for tests that drive their own CURL handle (signing options, kept-alive handles). */
+struct th_body {
+    char *data; /* owned: free() it; NULL until something arrived */
+    size_t len;
+};
+size_t th_body_write(char *ptr, size_t size, size_t nmemb, void *userdata);
+
 /* A small HTTP client (libcurl). Returns the status (0 on transport error); *body (may be NULL)
  * receives the malloc'd response body. `headers` is NULL-terminated "Name: value" or NULL; a body
  * is sent as application/json unless `headers` name another Content-Type. */

@@ -11,25 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "http.h"
 
 static atomic_int handler_calls;
 static atomic_int streams_freed;
-
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *ud) {
-    struct buf *b = ud;
-    size_t n = size * nmemb;
-    b->p = realloc(b->p, b->n + n + 1);
-    memcpy(b->p + b->n, data, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-    return n;
-}
 
 /* ---- the handler under test: behaviour chosen by path ---- */
 
@@ -92,12 +78,12 @@ static void url(char *out, size_t n, struct http_server *s, const char *path) {
 }
 
 /* One request on an existing handle; returns the status, fills body and headers. */
-static long perform(CURL *c, const char *u, const char *post, size_t post_len, struct curl_slist *hdrs, struct buf *body,
-                    struct buf *head) {
+static long perform(CURL *c, const char *u, const char *post, size_t post_len, struct curl_slist *hdrs, struct th_body *body,
+                    struct th_body *head) {
     curl_easy_setopt(c, CURLOPT_URL, u);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, th_body_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_write);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, th_body_write);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, head);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
@@ -114,18 +100,18 @@ static long perform(CURL *c, const char *u, const char *post, size_t post_len, s
     return status;
 }
 
-static json_t *parse(const struct buf *b) {
+static json_t *parse(const struct th_body *b) {
     json_error_t je;
-    json_t *j = json_loadb(b->p ? b->p : "", b->n, 0, &je);
-    cr_assert_not_null(j, "not JSON: %s", b->p ? b->p : "(empty)");
+    json_t *j = json_loadb(b->data ? b->data : "", b->len, 0, &je);
+    cr_assert_not_null(j, "not JSON: %s", b->data ? b->data : "(empty)");
     return j;
 }
 
-static void reset(struct buf *a, struct buf *b) {
-    free(a->p);
-    free(b->p);
-    *a = (struct buf){0};
-    *b = (struct buf){0};
+static void reset(struct th_body *a, struct th_body *b) {
+    free(a->data);
+    free(b->data);
+    *a = (struct th_body){0};
+    *b = (struct th_body){0};
 }
 
 Test(http, keep_alive_reused_across_two_requests) {
@@ -133,9 +119,9 @@ Test(http, keep_alive_reused_across_two_requests) {
     char u[128];
     url(u, sizeof u, s, "/echo");
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 201);
-    cr_assert_null(strcasestr(head.p, "connection: close"), "%s", head.p);
+    cr_assert_null(strcasestr(head.data, "connection: close"), "%s", head.data);
     long port1 = 0, port2 = 0, connects = -1;
     curl_easy_getinfo(c, CURLINFO_LOCAL_PORT, &port1);
     reset(&body, &head);
@@ -157,15 +143,15 @@ Test(http, body_over_limit_is_413_without_handler) {
     char *big = malloc(5000);
     memset(big, 'a', 5000);
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     struct curl_slist *h = curl_slist_append(NULL, "X-Request-Id: abc-123_x");
     cr_assert_eq(perform(c, u, big, 5000, h, &body, &head), 413);
     json_t *j = parse(&body);
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "too_large");
     cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "request_id")), "abc-123_x");
     cr_expect_not_null(json_string_value(json_object_get(json_object_get(j, "error"), "message")));
-    cr_expect_not_null(strcasestr(head.p, "x-request-id: abc-123_x"), "%s", head.p);
-    cr_expect_not_null(strcasestr(head.p, "content-type: application/json"), "%s", head.p);
+    cr_expect_not_null(strcasestr(head.data, "x-request-id: abc-123_x"), "%s", head.data);
+    cr_expect_not_null(strcasestr(head.data, "content-type: application/json"), "%s", head.data);
     json_decref(j);
     cr_expect_eq(atomic_load(&handler_calls), 0);
 
@@ -189,10 +175,10 @@ Test(http, chunked_body_over_limit_is_413) {
     char big[300];
     memset(big, 'b', sizeof big);
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     struct curl_slist *h = curl_slist_append(NULL, "Transfer-Encoding: chunked");
     cr_assert_eq(perform(c, u, big, sizeof big, h, &body, &head), 413);
-    cr_expect_not_null(strcasestr(head.p, "x-request-id: "), "%s", head.p);
+    cr_expect_not_null(strcasestr(head.data, "x-request-id: "), "%s", head.data);
     cr_expect_eq(atomic_load(&handler_calls), 0);
     reset(&body, &head);
     curl_slist_free_all(h);
@@ -205,7 +191,7 @@ Test(http, headers_query_and_body_reach_the_handler) {
     char u[128];
     url(u, sizeof u, s, "/echo?a=1&b=x%20y");
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     struct curl_slist *h = curl_slist_append(NULL, "X-Test: hello");
     cr_assert_eq(perform(c, u, "{\"k\":1}", 7, h, &body, &head), 201);
     json_t *j = parse(&body);
@@ -216,8 +202,8 @@ Test(http, headers_query_and_body_reach_the_handler) {
     cr_expect_str_eq(json_string_value(json_object_get(j, "x_test")), "hello");
     cr_expect_str_eq(json_string_value(json_object_get(j, "body")), "{\"k\":1}");
     cr_expect_str_eq(json_string_value(json_object_get(j, "client")), "127.0.0.1");
-    cr_expect_not_null(strcasestr(head.p, "x-reply: yes"), "%s", head.p);
-    cr_expect_not_null(strcasestr(head.p, "content-type: application/json"), "%s", head.p);
+    cr_expect_not_null(strcasestr(head.data, "x-reply: yes"), "%s", head.data);
+    cr_expect_not_null(strcasestr(head.data, "content-type: application/json"), "%s", head.data);
     json_decref(j);
 
     /* Absent query and header arrive as NULL. */
@@ -239,15 +225,15 @@ Test(http, text_empty_and_content_types) {
     struct http_server *s = start(1024);
     char u[128];
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     url(u, sizeof u, s, "/text");
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 200);
-    cr_expect_str_eq(body.p, "hello");
-    cr_expect_not_null(strcasestr(head.p, "content-type: text/plain"), "%s", head.p);
+    cr_expect_str_eq(body.data, "hello");
+    cr_expect_not_null(strcasestr(head.data, "content-type: text/plain"), "%s", head.data);
     reset(&body, &head);
     url(u, sizeof u, s, "/empty");
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 204);
-    cr_expect_eq(body.n, 0);
+    cr_expect_eq(body.len, 0);
     reset(&body, &head);
     url(u, sizeof u, s, "/nothing");
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 404);
@@ -261,11 +247,11 @@ Test(http, streaming_response_parks_and_resumes) {
     char u[128];
     url(u, sizeof u, s, "/stream");
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 200);
-    cr_expect_str_eq(body.p, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
-    cr_expect_not_null(strcasestr(head.p, "content-type: text/event-stream"), "%s", head.p);
-    cr_expect_not_null(strcasestr(head.p, "transfer-encoding: chunked"), "%s", head.p);
+    cr_expect_str_eq(body.data, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    cr_expect_not_null(strcasestr(head.data, "content-type: text/event-stream"), "%s", head.data);
+    cr_expect_not_null(strcasestr(head.data, "transfer-encoding: chunked"), "%s", head.data);
     /* The connection survives a finished chunked stream. */
     reset(&body, &head);
     url(u, sizeof u, s, "/text");
@@ -382,7 +368,7 @@ Test(http, ipv6_loopback) {
     char u[128];
     snprintf(u, sizeof u, "http://[::1]:%d/text", http_server_port(s));
     CURL *c = curl_easy_init();
-    struct buf body = {0}, head = {0};
+    struct th_body body = {0}, head = {0};
     cr_expect_eq(perform(c, u, NULL, 0, NULL, &body, &head), 200);
     reset(&body, &head);
     curl_easy_cleanup(c);

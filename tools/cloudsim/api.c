@@ -3,6 +3,8 @@
  * ifs), and the filter, wildcard, paging and formatting helpers the handlers share. */
 #include "api.h"
 
+#include <ctype.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,13 +87,17 @@ const struct api_op *api_find_op(const char *name) {
     return NULL;
 }
 
-bool api_glob(const char *p, const char *s) {
+static bool same_char(char p, char s, bool fold_case) {
+    return fold_case ? tolower((unsigned char)p) == tolower((unsigned char)s) : p == s;
+}
+
+bool api_glob_case(const char *p, const char *s, bool fold_case) {
     const char *star = NULL, *resume = NULL;
     while (*s) {
         if (*p == '*') {
             star = p++;
             resume = s;
-        } else if (*p == '?' || *p == *s) {
+        } else if (*p == '?' || (*p && same_char(*p, *s, fold_case))) {
             p++;
             s++;
         } else if (star) {
@@ -105,6 +111,8 @@ bool api_glob(const char *p, const char *s) {
         p++;
     return *p == '\0';
 }
+
+bool api_glob(const char *p, const char *s) { return api_glob_case(p, s, false); }
 
 static const json_t *filter_values(const json_t *filters, const char *key) {
     const json_t *v = filters ? json_object_get(filters, key) : NULL;

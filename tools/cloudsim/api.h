@@ -122,7 +122,9 @@ const struct api_op *api_find_op(const char *name);
     {.name = "FirstItem", .type = JV_INT, .min = 0, .max = 1000000},                                          \
         {.name = "ResultsPerPage", .type = JV_INT, .min = 1, .max = 1000}
 
-/* Shell-style wildcard match: '*' any run, '?' one character; case-sensitive. */
+/* Shell-style wildcard match: '*' any run, '?' one character; case-sensitive, or not with
+ * fold_case (policy actions). */
+bool api_glob_case(const char *pattern, const char *s, bool fold_case);
 bool api_glob(const char *pattern, const char *s);
 
 /* Filter helpers: `filters` is the request's Filters object (may be NULL). Each returns true

@@ -3,7 +3,6 @@
  * named by its ORN, and cannot be deleted while linked to a group or a user. */
 #include "policies.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,26 +60,7 @@ done:
     return rc;
 }
 
-bool policies_action_matches(const char *p, const char *s) {
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*p == '*') {
-            star = p++;
-            resume = s;
-        } else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
-            p++;
-            s++;
-        } else if (star) {
-            p = star + 1;
-            s = ++resume;
-        } else {
-            return false;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
-}
+bool policies_action_matches(const char *p, const char *s) { return api_glob_case(p, s, true); }
 
 static bool statement_matches(const json_t *actions, const char *action) {
     if (json_is_string(actions))
