@@ -5,16 +5,10 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool blank(const char *s) {
-    if (!s)
-        return true;
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
-            return false;
-    return true;
-}
+/* Missing: absent, empty, or only spaces and invisible characters (lib/text). */
+static bool blank(const char *s) { return text_check(s, 0, true) == TEXT_BLANK; }
 
-static void require_bilingual(struct problems *p, const char *prefix, const char *name, const struct bilingual *b) {
+static void require_bilingual(struct problems *p, const char *prefix, const char *name, const struct text_bilingual *b) {
     if (blank(b->en))
         problems_add(p, "required", "%s%s.en", prefix, name);
     if (blank(b->fr))
@@ -38,7 +32,7 @@ void checklist_product(const struct checklist_input *in, struct problems *p) {
         problems_add(p, "not_published", "showcase");
     for (size_t i = 0; i < sizeof product_texts / sizeof product_texts[0]; i++)
         require_bilingual(p, "", product_texts[i].name,
-                          (const struct bilingual *)((const char *)in + product_texts[i].offset));
+                          (const struct text_bilingual *)((const char *)in + product_texts[i].offset));
     if (in->offers == 0)
         problems_add(p, "required", "offers");
     if (in->kind == PRODUCT_OMI && blank(in->product_code))

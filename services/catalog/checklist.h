@@ -18,10 +18,7 @@
 
 #include "problems.h"
 #include "rules.h"
-
-struct bilingual {
-    const char *en, *fr; /* NULL or blank is missing */
-};
+#include "text.h"
 
 struct checklist_source_omi {
     const char *region;   /* one of the product's Regions */
@@ -32,7 +29,7 @@ struct checklist_source_omi {
 
 struct checklist_version {
     const char *software_version, *operating_system;
-    struct bilingual release_note;
+    struct text_bilingual release_note;
     const struct checklist_source_omi *omis; /* one per Region of the product, any order */
     size_t n_omis;
 };
@@ -41,7 +38,7 @@ struct checklist_input {
     bool org_validated;      /* ORG-3: a pending organization prepares but never publishes */
     bool showcase_published; /* SHOW-2 */
     enum product_kind kind;
-    struct bilingual name, short_description, description;
+    struct text_bilingual name, short_description, description;
     const char *product_code; /* PROD-3, OMI products; NULL or "" until the publisher assigns it */
     size_t offers;            /* current (not retired) offers */
     const char *const *regions;
