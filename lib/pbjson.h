@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "problems.h"
 
 /* A new JSON object for `m` (borrowed); NULL only when out of memory. */
 json_t *pbjson_from_message(const ProtobufCMessage *m);
@@ -29,5 +30,19 @@ err_code pbjson_from_packed(const ProtobufCMessageDescriptor *desc, const uint8_
 
 /* Standard base64 (RFC 4648, with padding) of n bytes as a new JSON string. */
 json_t *pbjson_base64(const uint8_t *data, size_t n);
+
+/* The inverse mapping, for request bodies: a new `desc` message from the JSON object `obj`
+ * (same names and value forms as above; enums by name; bytes as standard base64; null is
+ * absent). Every key that is not a field ("unknown_field"), every value of the wrong type
+ * ("must_be_string", "must_be_integer", "must_be_boolean", "must_be_number", "must_be_object",
+ * "must_be_array"), out of range for its integer type ("out_of_range"), not a value of its enum
+ * ("unknown_value") or not base64 ("not_base64") is added to `p` with its JSON path
+ * ("prices[1].vm_type"); then the answer is ERR_INVALID and nothing is returned. On success *out
+ * is owned by the caller: protobuf_c_message_free_unpacked(*out, NULL). Presence: a singular
+ * message is NULL unless its key is present, so a field whose presence matters (PATCH bodies)
+ * is a message (`Text`, a wrapper): protobuf-c 1.4 has no proto3 `optional`. Oneof members get
+ * their case; proto2 optional scalars their has_ flag. */
+err_code pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *obj, ProtobufCMessage **out,
+                           struct problems *p, struct err *e) MKT_MUST_USE;
 
 #endif
