@@ -33,6 +33,8 @@ void checklist_product(const struct checklist_input *in, struct problems *p) {
     for (size_t i = 0; i < sizeof product_texts / sizeof product_texts[0]; i++)
         require_bilingual(p, "", product_texts[i].name,
                           (const struct text_bilingual *)((const char *)in + product_texts[i].offset));
+    if (in->categories == 0)
+        problems_add(p, "required", "categories");
     if (in->offers == 0)
         problems_add(p, "required", "offers");
     if (in->kind == PRODUCT_OMI && blank(in->product_code))

@@ -5,7 +5,7 @@
  * about the source OMIs) into a `checklist_input`, the checklist only judges them.
  *
  * Problems use the client's JSON paths: `name.fr`, `offers`, `showcase`, `organization`,
- * `product_code`, and for the version `<prefix>release_note.en`, `<prefix>source_omis.eu-west-2`
+ * `categories`, `product_code`, and for the version `<prefix>release_note.en`, `<prefix>source_omis.eu-west-2`
  * (prefix "version." when the product and its first version publish together, "" for a version
  * alone). Rules: `required`, `pending` (the organization awaits validation), `not_published`
  * (the showcase), `not_assigned` (the product code is not there yet), `not_found` (no such OMI in
@@ -40,6 +40,7 @@ struct checklist_input {
     enum product_kind kind;
     struct text_bilingual name, short_description, description;
     const char *product_code; /* PROD-3, OMI products; NULL or "" until the publisher assigns it */
+    size_t categories;        /* at least one to be found in the catalog (CAT-1) */
     size_t offers;            /* current (not retired) offers */
     const char *const *regions;
     size_t n_regions;

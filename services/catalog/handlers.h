@@ -1,10 +1,80 @@
-/* The catalog's request/reply methods (mkt.rpc.catalog.<name>). */
+/* The catalog's request/reply methods (mkt.rpc.catalog.<name>) and the helpers their files
+ * share. Every seller method starts with handlers_seller (the caller must belong to a seller
+ * organization: ORG-4; users and admins alike: ACC-2; the organization is always the caller's,
+ * never taken from the request, so another organization's id is simply not found); state changes
+ * run in one transaction with their events (outbox) and end with handlers_end.
+ *
+ *   handlers.c           method table, caller checks, refusals with problems, merges, events
+ *   handlers_showcase.c  SHOW-1, SHOW-2
+ *   handlers_products.c  products (PROD-1..9) and offers (PROD-5, PROD-7)
+ *   handlers_versions.c  versions (VER-1..9) and publication (PROD-2, PROD-6, PROD-8, PUB-4)
+ *   handlers_terms.c     terms of use (PUB-3) */
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
+#include <libpq-fe.h>
+
 #include "bus.h"
+#include "catalog.h"
+#include "catalog.pb-c.h"
+#include "problems.h"
 
 extern const struct bus_method catalog_methods[];
 extern const size_t catalog_methods_count;
+
+/* The caller's seller organization (borrowed from the call), or ERR_UNAUTHENTICATED /
+ * ERR_FORBIDDEN. */
+err_code handlers_seller(const struct bus_call *call, const char **org, struct err *e) MKT_MUST_USE;
+bool handlers_org_validated(const struct bus_call *call);
+struct catalog *handlers_app(const struct bus_call *call);
+/* Commits when code is ERR_OK, else rolls back; returns code (or the commit's failure). */
+err_code handlers_end(PGconn *db, err_code code, struct err *e);
+/* ERR_OK when p is empty, else ERR_INVALID listing every problem. */
+err_code handlers_refuse(struct bus_call *call, const struct problems *p, struct err *e) MKT_MUST_USE;
+/* Replies a Checklist: ready when p is empty, its problems, and the state after the call. */
+err_code handlers_reply_checklist(struct bus_call *call, const struct problems *p, const char *state, struct err *e);
+/* Emits a catalog event for the caller's organization and account (in the open transaction). */
+err_code handlers_emit(const struct bus_call *call, const char *type, const char *org, const ProtobufCMessage *payload,
+                       struct err *e) MKT_MUST_USE;
+/* catalog.product.<verb> with the product's id, kind, state, Regions and code. */
+err_code handlers_emit_product(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *p,
+                               struct err *e) MKT_MUST_USE;
+/* A copy of `current` with the top-level fields named in `present` taken from `req` (fields of
+ * the same name; a name that is not in `allowed` is a "read_only" problem). Generic over the
+ * descriptors, through their JSON views. *out is a new message of current's type. */
+err_code handlers_merge(const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
+                        const char *const *allowed, ProtobufCMessage **out, struct problems *p,
+                        struct err *e) MKT_MUST_USE;
+/* Whether `name` is among the present fields. */
+bool handlers_present(char *const *present, size_t n, const char *name);
+/* The limit of a list request: 1..100, default 50. */
+err_code handlers_limit(int requested, int *out, struct problems *p);
+
+/* Methods by file. */
+err_code handlers_list_categories(struct bus_call *call, struct err *e);
+err_code handlers_get_showcase(struct bus_call *call, struct err *e);
+err_code handlers_put_showcase(struct bus_call *call, struct err *e);
+err_code handlers_publish_showcase(struct bus_call *call, struct err *e);
+err_code handlers_create_product(struct bus_call *call, struct err *e);
+err_code handlers_get_product(struct bus_call *call, struct err *e);
+err_code handlers_list_products(struct bus_call *call, struct err *e);
+err_code handlers_update_product(struct bus_call *call, struct err *e);
+err_code handlers_delete_product(struct bus_call *call, struct err *e);
+err_code handlers_create_offer(struct bus_call *call, struct err *e);
+err_code handlers_list_offers(struct bus_call *call, struct err *e);
+err_code handlers_update_offer(struct bus_call *call, struct err *e);
+err_code handlers_delete_offer(struct bus_call *call, struct err *e);
+err_code handlers_create_version(struct bus_call *call, struct err *e);
+err_code handlers_get_version(struct bus_call *call, struct err *e);
+err_code handlers_list_versions(struct bus_call *call, struct err *e);
+err_code handlers_update_version(struct bus_call *call, struct err *e);
+err_code handlers_publish_product(struct bus_call *call, struct err *e);
+err_code handlers_publish_version(struct bus_call *call, struct err *e);
+err_code handlers_unpublish_product(struct bus_call *call, struct err *e);
+err_code handlers_unpublish_version(struct bus_call *call, struct err *e);
+err_code handlers_list_terms(struct bus_call *call, struct err *e);
+err_code handlers_create_terms(struct bus_call *call, struct err *e);
+err_code handlers_update_terms(struct bus_call *call, struct err *e);
+err_code handlers_activate_terms(struct bus_call *call, struct err *e);
 
 #endif

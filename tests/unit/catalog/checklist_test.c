@@ -17,6 +17,7 @@ static struct checklist_input complete_product(void) {
         .short_description = {"A database", "Une base"},
         .description = {"Long text", "Texte long"},
         .product_code = "pty-1234abcd",
+        .categories = 1,
         .offers = 1,
         .regions = both_regions,
         .n_regions = 2,
@@ -43,6 +44,7 @@ static void showcase(struct checklist_input *in, struct checklist_version *v) { 
 static void name_fr(struct checklist_input *in, struct checklist_version *v) { (void)v, in->name.fr = "  "; }
 static void short_en(struct checklist_input *in, struct checklist_version *v) { (void)v, in->short_description.en = NULL; }
 static void desc_fr(struct checklist_input *in, struct checklist_version *v) { (void)v, in->description.fr = ""; }
+static void no_category(struct checklist_input *in, struct checklist_version *v) { (void)v, in->categories = 0; }
 static void no_offer(struct checklist_input *in, struct checklist_version *v) { (void)v, in->offers = 0; }
 static void no_code(struct checklist_input *in, struct checklist_version *v) { (void)v, in->product_code = NULL; }
 static void no_sw(struct checklist_input *in, struct checklist_version *v) { (void)in, v->software_version = ""; }
@@ -62,6 +64,7 @@ static const struct {
     {name_fr, "name.fr", "required"},                              /* PROD-2 */
     {short_en, "short_description.en", "required"},                /* PROD-2 */
     {desc_fr, "description.fr", "required"},                       /* PROD-2 */
+    {no_category, "categories", "required"},                       /* CAT-1 */
     {no_offer, "offers", "required"},                              /* PROD-5 */
     {no_code, "product_code", "not_assigned"},                     /* PROD-3 */
     {no_sw, "version.software_version", "required"},               /* VER-1 */
@@ -106,7 +109,7 @@ Test(catalog_checklist, everything_missing_is_listed_at_once) {
     struct problems p;
     run(&in, &v, &p);
     const char *want[] = {"organization", "showcase", "name.en", "name.fr", "short_description.en",
-                          "short_description.fr", "description.en", "description.fr", "offers", "product_code",
+                          "short_description.fr", "description.en", "description.fr", "categories", "offers", "product_code",
                           "version.software_version", "version.operating_system", "version.release_note.en",
                           "version.release_note.fr", "version.source_omis.cloudgouv-eu-west-1",
                           "version.source_omis.eu-west-2"};
