@@ -18,6 +18,7 @@
 #include "envelope.pb-c.h"
 #include "err.h"
 #include "pool.h"
+#include "problems.h"
 
 struct bus;
 
@@ -34,6 +35,7 @@ jsCtx *bus_js(struct bus *b);              /* borrowed; JetStream context */
 struct bus_ctx {
     const char *request_id;    /* propagated; generated when NULL */
     const Mkt__Actor *actor;   /* may be NULL (anonymous) */
+    struct problems *problems; /* optional: filled with the refusal's problems (ERR_INVALID) */
 };
 
 /* Calls service.method with `req` (NULL sends an empty payload). On ERR_OK and when reply_desc is
@@ -47,6 +49,7 @@ struct bus_call {
     struct worker *worker;        /* borrowed: the worker's db connection and app state */
     const Mkt__Request *req;      /* borrowed: request id and actor (req->actor may be NULL) */
     const ProtobufCMessage *in;   /* borrowed: unpacked payload of the method's input type */
+    struct problems problems;     /* a refusal's problems, set with bus_refuse */
     uint8_t *reply_buf__;         /* internal: packed reply payload */
     size_t reply_len__;
 };
@@ -61,6 +64,9 @@ struct bus_method {
     bus_handler_fn fn;
 };
 
+/* Records every problem of a refused call (sent with the ERR_INVALID reply) and returns
+ * problems_err(p, e): `return bus_refuse(call, &p, e);` when p is not empty. */
+err_code bus_refuse(struct bus_call *call, const struct problems *p, struct err *e);
 /* Packs msg as the call's reply payload (the message itself stays the handler's). */
 void bus_reply(struct bus_call *call, const ProtobufCMessage *msg);
 

@@ -41,7 +41,7 @@ json_t *pbjson_base64(const uint8_t *data, size_t n);
  * is owned by the caller: protobuf_c_message_free_unpacked(*out, NULL). Presence: a singular
  * message is NULL unless its key is present, so a field whose presence matters (PATCH bodies)
  * is a message (`Text`, a wrapper): protobuf-c 1.4 has no proto3 `optional`. Oneof members get
- * their case; proto2 optional scalars their has_ flag. */
+ * their case; proto2 optional scalars their has_ flag. Map fields take a JSON object {"key": value}. */
 err_code pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *obj, ProtobufCMessage **out,
                            struct problems *p, struct err *e) MKT_MUST_USE;
 

@@ -165,12 +165,55 @@ static void mark_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
         *(protobuf_c_boolean *)(base + f->quantifier_offset) = 1;
 }
 
+/* A map field is a repeated <Name>Entry message of fields key (1) and value (2). */
+static bool is_map(const ProtobufCFieldDescriptor *f) {
+    if (f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+        return false;
+    const ProtobufCMessageDescriptor *d = f->descriptor;
+    size_t n = strlen(d->short_name);
+    return d->n_fields == 2 && n > 5 && strcmp(d->short_name + n - 5, "Entry") == 0 &&
+           strcmp(d->fields[0].name, "key") == 0 && strcmp(d->fields[1].name, "value") == 0;
+}
+
+/* {"k": v, ...} as the entries [{"key": "k", "value": v}, ...] (a new array). */
+static json_t *map_entries(const json_t *obj) {
+    json_t *arr = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) json_array_append_new(arr, json_pack("{s:s,s:O}", "key", k, "value", v));
+    return arr;
+}
+
 static void field_to(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, const json_t *v, const char *path,
                      struct problems *p) {
     char *slot = (char *)m + f->offset;
     if (f->label != PROTOBUF_C_LABEL_REPEATED) {
         if (value_to(f, v, slot, path, p))
             mark_present(m, f);
+        return;
+    }
+    if (is_map(f)) {
+        if (!json_is_object(v)) {
+            problems_add(p, "must_be_object", "%s", path);
+            return;
+        }
+        json_t *entries = map_entries(v);
+        size_t n = json_array_size(entries), kept = 0;
+        ProtobufCMessage **arr = n ? calloc(n, sizeof *arr) : NULL;
+        for (size_t i = 0; i < n && arr; i++) {
+            char item_path[PATH_MAX_LEN];
+            const char *key = json_string_value(json_object_get(json_array_get(entries, i), "key"));
+            snprintf(item_path, sizeof item_path, "%s.%s", path, key);
+            size_t seen = p->n + p->dropped;
+            ProtobufCMessage *entry = object_to(f->descriptor, json_array_get(entries, i), item_path, p);
+            if (entry && p->n + p->dropped == seen)
+                arr[kept++] = entry;
+            else if (entry)
+                protobuf_c_message_free_unpacked(entry, NULL);
+        }
+        json_decref(entries);
+        *(size_t *)((char *)m + f->quantifier_offset) = kept;
+        *(void **)slot = arr;
         return;
     }
     if (!json_is_array(v)) {

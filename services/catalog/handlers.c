@@ -83,8 +83,7 @@ err_code handlers_end(PGconn *db, err_code code, struct err *e) {
 }
 
 err_code handlers_refuse(struct bus_call *call, const struct problems *p, struct err *e) {
-    (void)call;
-    return problems_err(p, e);
+    return problems_any(p) ? bus_refuse(call, p, e) : ERR_OK;
 }
 
 err_code handlers_reply_checklist(struct bus_call *call, const struct problems *p, const char *state, struct err *e) {
@@ -126,7 +125,7 @@ err_code handlers_emit_product(const struct bus_call *call, const char *type, co
 
 bool handlers_present(char *const *present, size_t n, const char *name) { return has(present, n, name); }
 
-err_code handlers_merge(const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
+err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
                         const char *const *allowed, ProtobufCMessage **out, struct problems *p, struct err *e) {
     json_t *cur = pbjson_from_message(current), *in = pbjson_from_message(req);
     err_code code = ERR_OK;
@@ -149,7 +148,7 @@ err_code handlers_merge(const ProtobufCMessage *current, const ProtobufCMessage 
             json_object_del(cur, present[i]);
     }
     if (problems_any(p)) {
-        code = problems_err(p, e);
+        code = handlers_refuse(call, p, e);
         goto done;
     }
     code = pbjson_to_message(current->descriptor, cur, out, p, e);

@@ -42,7 +42,7 @@ err_code handlers_emit_product(const struct bus_call *call, const char *type, co
 /* A copy of `current` with the top-level fields named in `present` taken from `req` (fields of
  * the same name; a name that is not in `allowed` is a "read_only" problem). Generic over the
  * descriptors, through their JSON views. *out is a new message of current's type. */
-err_code handlers_merge(const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
+err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
                         const char *const *allowed, ProtobufCMessage **out, struct problems *p,
                         struct err *e) MKT_MUST_USE;
 /* Whether `name` is among the present fields. */

@@ -206,7 +206,7 @@ err_code handlers_update_product(struct bus_call *call, struct err *e) {
         if (strcmp(in->present_fields[i], "id") != 0)
             present[n_present++] = in->present_fields[i];
     }
-    if ((code = handlers_merge(&cur->base, &in->base, present, n_present, product_editable,
+    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, product_editable,
                                (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     struct product_view v = view_of_product(merged);
@@ -394,7 +394,7 @@ err_code handlers_update_offer(struct bus_call *call, struct err *e) {
     for (size_t i = 0; i < in->n_present_fields && n_present < 16; i++)
         if (strcmp(in->present_fields[i], "id") != 0 && strcmp(in->present_fields[i], "offer_id") != 0)
             present[n_present++] = in->present_fields[i];
-    if ((code = handlers_merge(&cur->base, &in->base, present, n_present, offer_editable, (ProtobufCMessage **)&merged,
+    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, offer_editable, (ProtobufCMessage **)&merged,
                                &p, e)) != ERR_OK)
         goto done;
     check_offer(call, merged, product, &p);

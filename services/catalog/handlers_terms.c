@@ -77,7 +77,7 @@ err_code handlers_create_terms(struct bus_call *call, struct err *e) {
     base.id = id;
     base.organization_id = (char *)org;
     base.state = "draft";
-    if ((code = handlers_merge(&base.base, &in->base, in->present_fields, in->n_present_fields, terms_editable,
+    if ((code = handlers_merge(call, &base.base, &in->base, in->present_fields, in->n_present_fields, terms_editable,
                                (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     check_terms(merged, false, &p);
@@ -119,7 +119,7 @@ err_code handlers_update_terms(struct bus_call *call, struct err *e) {
     for (size_t i = 0; i < in->n_present_fields && n_present < 4; i++)
         if (strcmp(in->present_fields[i], "id") != 0)
             present[n_present++] = in->present_fields[i];
-    if ((code = handlers_merge(&cur->base, &in->base, present, n_present, terms_editable, (ProtobufCMessage **)&merged,
+    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, terms_editable, (ProtobufCMessage **)&merged,
                                &p, e)) != ERR_OK)
         goto done;
     check_terms(merged, false, &p);

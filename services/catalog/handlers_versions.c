@@ -254,7 +254,7 @@ err_code handlers_update_version(struct bus_call *call, struct err *e) {
         if (strcmp(f, "id") != 0 && strcmp(f, "version_id") != 0 && strcmp(f, "source_omis") != 0)
             present[n_present++] = in->present_fields[i];
     }
-    if ((code = handlers_merge(&cur->base, &in->base, present, n_present, version_editable,
+    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, version_editable,
                                (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     Mkt__Catalog__VersionRegion items[2], *ptrs[2];
@@ -379,11 +379,14 @@ static err_code go_ahead(struct bus_call *call, Mkt__Catalog__Product *product, 
             return code;
         if (ps == PRODUCT_PUBLISHED && (code = store_offers_published(db, product->id, e)) != ERR_OK)
             return code;
-        product->state = (char *)rules_product_state_name(ps); /* static string: the event reads it */
         const char *type = review ? "catalog.product.submitted"
                            : ps == PRODUCT_PUBLISHED ? "catalog.product.published"
                                                      : "catalog.product.publishing";
-        if ((code = handlers_emit_product(call, type, product, e)) != ERR_OK)
+        char *was = product->state; /* the event carries the new state; the message keeps what it owns */
+        product->state = (char *)rules_product_state_name(ps);
+        code = handlers_emit_product(call, type, product, e);
+        product->state = was;
+        if (code != ERR_OK)
             return code;
         *state_out = rules_product_state_name(ps);
     }

@@ -26,9 +26,11 @@
 #include "crypto.h"
 #include "err.h"
 #include "http.h"
+#include "catalog.pb-c.h"
 #include "identity.pb-c.h"
 #include "jsonv.h"
 #include "mail.pb-c.h"
+#include "problems.h"
 
 struct gateway_config {
     const char *http_addr;     /* "host:port" */
@@ -92,6 +94,7 @@ struct gateway_actor {
 
 struct gateway_req {
     const struct http_request *http;          /* borrowed */
+    const struct gateway_route *route;        /* the matched route (borrowed from the table) */
     char request_id[GATEWAY_REQUEST_ID_MAX + 1];
     struct gateway_params params;             /* values of the pattern's {name} segments */
     /* Set by dispatch when the route needs a session and the token resolved: */
@@ -103,6 +106,18 @@ struct gateway_req {
 };
 
 typedef void (*gateway_handler_fn)(struct gateway *g, const struct gateway_req *r, struct http_response *res);
+
+/* A route that is one call, mapped by descriptor (rpc.c): the JSON body, the path parameters
+ * (as fields of the same name) and the query parameters (scalar fields of the same name) make
+ * the request message; `present_fields`, when the message has it, gets the body's top-level keys
+ * (so PATCH changes only what was sent); the reply message is the JSON answer, with empty
+ * strings as null. No per-route converter. */
+struct gateway_rpc {
+    const char *service, *method;
+    const ProtobufCMessageDescriptor *in, *out;
+    int status;        /* 200, 201 (created), 202 (accepted); 204 sends no body */
+    const char *cache; /* Cache-Control of a success; NULL = "private, no-cache" */
+};
 
 /* Who may call a route. Checked by dispatch, in this order, before the handler runs:
  *   access     PUBLIC: anyone (a token, if any, is ignored); SESSION: a valid session (else 401);
@@ -123,6 +138,7 @@ struct gateway_route {
     unsigned org_types;
     unsigned role;
     bool validated;
+    const struct gateway_rpc *rpc; /* with fn = gateway_rpc_route: the call it maps to */
 };
 
 /* The table, in routes.c. */
@@ -246,6 +262,9 @@ bool gateway_secret_var(const char *name);
 
 /* {"error":{"code","message","request_id"}} with the status gateway_http_status(code). */
 void gateway_error(struct http_response *res, const struct gateway_req *r, err_code code, const char *message);
+/* The same with "problems":[{"field","rule"}] when p is not empty (NULL = none). */
+void gateway_error_problems(struct http_response *res, const struct gateway_req *r, err_code code,
+                            const char *message, const struct problems *p);
 /* The same body with an explicit status and code name (edge-only cases: 404 path, 405). */
 void gateway_error_status(struct http_response *res, const struct gateway_req *r, int status, const char *code,
                           const char *message);
@@ -254,6 +273,9 @@ void gateway_error_status(struct http_response *res, const struct gateway_req *r
  * (e->retry_after_s, at least 1 for 429), and logs platform failures (5xx). */
 void gateway_fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
                   const struct err *e);
+/* gateway_fail with the refusal's problems. */
+void gateway_fail_problems(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
+                           const struct err *e, const struct problems *p);
 
 /* The lib/http handler: request id, routing, rate limit, authentication, authorization, path
  * parameters, the handler, the access-log line. ctx is the gateway. */
@@ -275,6 +297,10 @@ json_t *gateway_body(const struct gateway_req *r, struct http_response *res, con
 void gateway_no_content(struct http_response *res);
 
 #define GATEWAY_HANDLER(name) void name(struct gateway *g, const struct gateway_req *r, struct http_response *res)
+/* rpc.c: the handler of every route with an `rpc` column. */
+GATEWAY_HANDLER(gateway_rpc_route);
+/* The API's view of a reply: pbjson_from_message with empty strings as null (new reference). */
+json_t *gateway_api_json(const ProtobufCMessage *m);
 /* identity.c */
 GATEWAY_HANDLER(gateway_post_signup);
 GATEWAY_HANDLER(gateway_post_password_set);

@@ -21,46 +21,88 @@
 #define ADMIN GATEWAY_ROLE_ADMIN
 #define PENDING_OK false          /* ORG-3: pending organizations may call it */
 #define VALIDATED true
+#define SELLER GATEWAY_ORG_SELLER
+
+/* A generic route's call (rpc.c): service, method, request and reply messages, success status. */
+#define CALL(svc, method, in, out, status)                                                                             \
+    (&(const struct gateway_rpc){svc, method, &mkt__catalog__##in##__descriptor, &mkt__catalog__##out##__descriptor,  \
+                                 status, NULL})
+#define RPC gateway_rpc_route
 
 /* clang-format off */
 const struct gateway_route gateway_routes[] = {
-    {"GET",    "/healthz",                                 gateway_get_healthz,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/readyz",                                  gateway_get_readyz,                 PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/regions",                              gateway_get_regions,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/healthz",                                 gateway_get_healthz,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"GET",    "/readyz",                                  gateway_get_readyz,                 PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"GET",    "/v1/regions",                              gateway_get_regions,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
 
     /* signup, passwords, sessions */
-    {"POST",   "/v1/signup",                               gateway_post_signup,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/set",                         gateway_post_password_set,          PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/reset",                       gateway_post_password_reset,        PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/password/forgot",                      gateway_post_password_forgot,       PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/sessions",                             gateway_post_sessions,              PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK},
-    {"DELETE", "/v1/sessions/current",                     gateway_delete_session,             SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"POST",   "/v1/signup",                               gateway_post_signup,                PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/password/set",                         gateway_post_password_set,          PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/password/reset",                       gateway_post_password_reset,        PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/password/forgot",                      gateway_post_password_forgot,       PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/sessions",                             gateway_post_sessions,              PUBLIC,   NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"DELETE", "/v1/sessions/current",                     gateway_delete_session,             SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
 
     /* the logged-in account (operators included) */
-    {"GET",    "/v1/me",                                   gateway_get_me,                     SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"PUT",    "/v1/me/password",                          gateway_put_me_password,            SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/2fa",                               gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/2fa/confirm",                       gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"DELETE", "/v1/me/2fa",                               gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/me/certificate",                       gateway_post_me_certificate,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/me",                                   gateway_get_me,                     SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"PUT",    "/v1/me/password",                          gateway_put_me_password,            SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/me/2fa",                               gateway_post_me_2fa,                SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/me/2fa/confirm",                       gateway_post_me_2fa_confirm,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"DELETE", "/v1/me/2fa",                               gateway_delete_me_2fa,              SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/me/certificate",                       gateway_post_me_certificate,        SESSION,  NO_ORG, ANY_ROLE, PENDING_OK, NULL},
 
     /* the caller's organization */
-    {"GET",    "/v1/organization",                         gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK},
-    {"PATCH",  "/v1/organization",                         gateway_patch_organization,         SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"GET",    "/v1/organization/accounts",                gateway_get_accounts,               SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"POST",   "/v1/organization/accounts",                gateway_post_accounts,              SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"PATCH",  "/v1/organization/accounts/{id}",           gateway_patch_account,              SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"DELETE", "/v1/organization/accounts/{id}",           gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"GET",    "/v1/organization/outscale-accounts",       gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/organization/outscale-accounts",       gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK},
-    {"DELETE", "/v1/organization/outscale-accounts/{id}",  gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK},
+    {"GET",    "/v1/organization",                         gateway_get_organization,           SESSION,  ORG,    ANY_ROLE, PENDING_OK, NULL},
+    {"PATCH",  "/v1/organization",                         gateway_patch_organization,         SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"GET",    "/v1/organization/accounts",                gateway_get_accounts,               SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"POST",   "/v1/organization/accounts",                gateway_post_accounts,              SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"PATCH",  "/v1/organization/accounts/{id}",           gateway_patch_account,              SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"DELETE", "/v1/organization/accounts/{id}",           gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"GET",    "/v1/organization/outscale-accounts",       gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/organization/outscale-accounts",       gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"DELETE", "/v1/organization/outscale-accounts/{id}",  gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+
+    /* the public catalog's reference data */
+    {"GET",    "/v1/categories",                           RPC, PUBLIC,  NO_ORG, ANY_ROLE, PENDING_OK, CALL("catalog", "list_categories", empty, category_list, 200)},
+
+    /* sellers: showcase (SHOW-1, SHOW-2) */
+    {"GET",    "/v1/showcase",                             RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "get_showcase", empty, showcase, 200)},
+    {"PUT",    "/v1/showcase",                             RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "put_showcase", put_showcase, showcase, 200)},
+    {"POST",   "/v1/showcase/publish",                     RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "publish_showcase", publish_request, checklist, 200)},
+
+    /* sellers: products and offers (PROD-1..9); pending organizations prepare (ORG-3) and are told why they cannot publish */
+    {"GET",    "/v1/products",                             RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_products", list_request, product_list, 200)},
+    {"POST",   "/v1/products",                             RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "create_product", product_request, product, 201)},
+    {"GET",    "/v1/products/{id}",                        RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "get_product", id_request, product, 200)},
+    {"PATCH",  "/v1/products/{id}",                        RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "update_product", product_request, product, 200)},
+    {"DELETE", "/v1/products/{id}",                        RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "delete_product", id_request, empty, 204)},
+    {"POST",   "/v1/products/{id}/publish",                RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "publish_product", publish_request, checklist, 202)},
+    {"POST",   "/v1/products/{id}/unpublish",              RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "unpublish_product", id_request, product, 202)},
+    {"GET",    "/v1/products/{id}/offers",                 RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_offers", id_request, offer_list, 200)},
+    {"POST",   "/v1/products/{id}/offers",                 RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "create_offer", offer_request, offer, 201)},
+    {"PATCH",  "/v1/products/{id}/offers/{offer_id}",      RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "update_offer", offer_request, offer, 200)},
+    {"DELETE", "/v1/products/{id}/offers/{offer_id}",      RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "delete_offer", id_request, empty, 204)},
+
+    /* sellers: versions (VER-1..9) */
+    {"GET",    "/v1/products/{id}/versions",               RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_versions", list_request, version_list, 200)},
+    {"POST",   "/v1/products/{id}/versions",               RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "create_version", version_request, version, 201)},
+    {"GET",    "/v1/products/{id}/versions/{version_id}",  RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "get_version", id_request, version, 200)},
+    {"PATCH",  "/v1/products/{id}/versions/{version_id}",  RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "update_version", version_request, version, 200)},
+    {"POST",   "/v1/products/{id}/versions/{version_id}/publish",   RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "publish_version", publish_request, checklist, 202)},
+    {"POST",   "/v1/products/{id}/versions/{version_id}/unpublish", RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "unpublish_version", id_request, version, 202)},
+
+    /* sellers: terms of use (PUB-3) */
+    {"GET",    "/v1/terms",                                RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_terms", empty, terms_list, 200)},
+    {"POST",   "/v1/terms",                                RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "create_terms", terms_request, terms, 201)},
+    {"PATCH",  "/v1/terms/{id}",                           RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "update_terms", terms_request, terms, 200)},
+    {"POST",   "/v1/terms/{id}/activate",                  RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "activate_terms", id_request, terms, 200)},
 
     /* marketplace operators */
-    {"GET",    "/v1/operator/organizations",               gateway_get_operator_organizations, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/operator/organizations/{id}",          gateway_get_operator_organization,  OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"POST",   "/v1/operator/organizations/{id}/validate", gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"PUT",    "/v1/operator/organizations/{id}/ugap",     gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
-    {"GET",    "/v1/operator/mails",                       gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK},
+    {"GET",    "/v1/operator/organizations",               gateway_get_operator_organizations, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"GET",    "/v1/operator/organizations/{id}",          gateway_get_operator_organization,  OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"POST",   "/v1/operator/organizations/{id}/validate", gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"PUT",    "/v1/operator/organizations/{id}/ugap",     gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"GET",    "/v1/operator/mails",                       gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
 };
 /* clang-format on */
 const size_t gateway_routes_count = sizeof gateway_routes / sizeof gateway_routes[0];
@@ -209,19 +251,33 @@ void gateway_error_status(struct http_response *res, const struct gateway_req *r
                                  "request_id", r ? r->request_id : ""));
 }
 
-void gateway_error(struct http_response *res, const struct gateway_req *r, err_code code, const char *message) {
+void gateway_error_problems(struct http_response *res, const struct gateway_req *r, err_code code,
+                            const char *message, const struct problems *p) {
     if (code == ERR_OK || code >= ERR__COUNT)
         code = ERR_INTERNAL;
     /* Internal reasons stay in the log: they may name tables, hosts or bugs. */
     if (code == ERR_INTERNAL)
         message = "internal error";
-    gateway_error_status(res, r, gateway_http_status(code), err_code_name(code), message);
+    json_t *body = json_pack("{s:{s:s,s:s,s:s}}", "error", "code", err_code_name(code), "message",
+                             message ? message : "", "request_id", r ? r->request_id : "");
+    if (body && p && problems_any(p)) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < p->n; i++)
+            json_array_append_new(arr, json_pack("{s:s,s:s}", "field", p->items[i].field, "rule", p->items[i].rule));
+        json_object_set_new(json_object_get(body, "error"), "problems", arr);
+    }
+    http_response_json(res, gateway_http_status(code), body);
+}
+
+void gateway_error(struct http_response *res, const struct gateway_req *r, err_code code, const char *message) {
+    gateway_error_problems(res, r, code, message, NULL);
 }
 
 err_code gateway_check_param(const char *name, const char *value, struct err *e) {
-    if (strcmp(name, "id") == 0) {
+    size_t n = strlen(name);
+    if (strcmp(name, "id") == 0 || (n > 3 && strcmp(name + n - 3, "_id") == 0)) {
         if (!id_is_uuid(value))
-            return err_set(e, ERR_INVALID, "path parameter 'id': must be a UUID");
+            return err_set(e, ERR_INVALID, "path parameter '%s': must be a UUID", name);
         return ERR_OK;
     }
     return err_set(e, ERR_INTERNAL, "path parameter '%s': no rule for it", name);
@@ -229,6 +285,11 @@ err_code gateway_check_param(const char *name, const char *value, struct err *e)
 
 void gateway_fail(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
                   const struct err *e) {
+    gateway_fail_problems(res, r, what, code, e, NULL);
+}
+
+void gateway_fail_problems(struct http_response *res, const struct gateway_req *r, const char *what, err_code code,
+                           const struct err *e, const struct problems *p) {
     /* The platform's failures are worth a line; 501 is an answer, not a failure. */
     if (gateway_http_status(code) >= 500 && code != ERR_UNSUPPORTED)
         log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
@@ -240,7 +301,7 @@ void gateway_fail(struct http_response *res, const struct gateway_req *r, const 
         snprintf(v, sizeof v, "%d", after);
         http_response_header(res, "Retry-After", v);
     }
-    gateway_error(res, r, code, e->msg);
+    gateway_error_problems(res, r, code, e->msg, p);
 }
 
 /* Everything between "the route matched" and the handler: rate limit, authentication,
@@ -298,6 +359,7 @@ void gateway_dispatch(void *ctx, const struct http_request *req, struct http_res
     switch (gateway_route_match(gateway_routes, gateway_routes_count, req->method, req->path, &route, &r.params, allow,
                                 sizeof allow)) {
     case GATEWAY_MATCHED:
+        r.route = route;
         if (admit(g, &r, route, &actor, res))
             route->fn(g, &r, res);
         break;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pbjson.h"
+#include "catalog.pb-c.h"
 #include "testing.pb-c.h"
 
 static Mkt__Testing__Mapped *parse_ok(const char *text) {
@@ -110,4 +111,25 @@ Test(pbjson_in, body_must_be_an_object) {
     cr_expect_eq(pbjson_to_message(&mkt__testing__mapped__descriptor, arr, &m, &p, &e), ERR_INVALID);
     cr_expect(problems_has(&p, "body", "must_be_object"));
     json_decref(arr);
+}
+
+Test(pbjson_in, maps_from_objects) {
+    /* mkt.catalog.VersionRequest.source_omis is a map<string, string>. */
+    json_t *j = json_loads("{\"source_omis\":{\"eu-west-2\":\"ami-1\",\"cloudgouv-eu-west-1\":\"ami-2\"}}", 0, NULL);
+    struct problems p;
+    problems_init(&p);
+    struct err e = {0};
+    ProtobufCMessage *m = NULL;
+    cr_assert_eq(pbjson_to_message(&mkt__catalog__version_request__descriptor, j, &m, &p, &e), ERR_OK, "%s", e.msg);
+    Mkt__Catalog__VersionRequest *v = (Mkt__Catalog__VersionRequest *)m;
+    cr_assert_eq(v->n_source_omis, 2);
+    cr_expect_str_eq(v->source_omis[0]->key, "eu-west-2");
+    cr_expect_str_eq(v->source_omis[0]->value, "ami-1");
+    protobuf_c_message_free_unpacked(m, NULL);
+    json_decref(j);
+    j = json_loads("{\"source_omis\":{\"eu-west-2\":5}}", 0, NULL);
+    problems_init(&p);
+    cr_expect_eq(pbjson_to_message(&mkt__catalog__version_request__descriptor, j, &m, &p, &e), ERR_INVALID);
+    cr_expect(problems_has(&p, "source_omis.eu-west-2.value", "must_be_string"), "%s", p.n ? p.items[0].field : "");
+    json_decref(j);
 }

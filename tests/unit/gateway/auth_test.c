@@ -97,19 +97,19 @@ Test(gateway_authorize, decision_table) {
         struct gateway_route route;
         const char *want;
     } cases[] = {
-        {{"GET", "/public", h, GATEWAY_PUBLIC, 0, 0, false}, "AAAAAAAAA"},
-        {{"GET", "/session", h, GATEWAY_SESSION, 0, 0, false}, "UAAAAAAAA"},
-        {{"GET", "/org", h, GATEWAY_SESSION, GATEWAY_ORG_ANY, 0, false}, "UAAAAAAFA"},
-        {{"GET", "/org-admin", h, GATEWAY_SESSION, GATEWAY_ORG_ANY, GATEWAY_ROLE_ADMIN, false}, "UFAFAFAFF"},
-        {{"GET", "/buyer", h, GATEWAY_SESSION, GATEWAY_ORG_BUYER, 0, false}, "UAAFFAAFF"},
-        {{"GET", "/seller", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, false}, "UFFAAAFFA"},
-        {{"GET", "/seller-admin", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, GATEWAY_ROLE_ADMIN, false}, "UFFFAFFFF"},
+        {{"GET", "/public", h, GATEWAY_PUBLIC, 0, 0, false, NULL}, "AAAAAAAAA"},
+        {{"GET", "/session", h, GATEWAY_SESSION, 0, 0, false, NULL}, "UAAAAAAAA"},
+        {{"GET", "/org", h, GATEWAY_SESSION, GATEWAY_ORG_ANY, 0, false, NULL}, "UAAAAAAFA"},
+        {{"GET", "/org-admin", h, GATEWAY_SESSION, GATEWAY_ORG_ANY, GATEWAY_ROLE_ADMIN, false, NULL}, "UFAFAFAFF"},
+        {{"GET", "/buyer", h, GATEWAY_SESSION, GATEWAY_ORG_BUYER, 0, false, NULL}, "UAAFFAAFF"},
+        {{"GET", "/seller", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, false, NULL}, "UFFAAAFFA"},
+        {{"GET", "/seller-admin", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, GATEWAY_ROLE_ADMIN, false, NULL}, "UFFFAFFFF"},
         /* ORG-3: validated organizations only (subscribe, publish) */
-        {{"GET", "/subscribe", h, GATEWAY_SESSION, GATEWAY_ORG_BUYER, 0, true}, "UAAFFAFFF"},
-        {{"GET", "/publish", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, true}, "UFFAAAFFA"},
-        {{"GET", "/validated-any", h, GATEWAY_SESSION, 0, 0, true}, "UAAAAAFFA"},
-        {{"GET", "/operator", h, GATEWAY_OPERATOR, 0, 0, false}, "UFFFFFFAA"},
-        {{"GET", "/operator-admin", h, GATEWAY_OPERATOR, 0, GATEWAY_ROLE_ADMIN, false}, "UFFFFFFFF"},
+        {{"GET", "/subscribe", h, GATEWAY_SESSION, GATEWAY_ORG_BUYER, 0, true, NULL}, "UAAFFAFFF"},
+        {{"GET", "/publish", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, true, NULL}, "UFFAAAFFA"},
+        {{"GET", "/validated-any", h, GATEWAY_SESSION, 0, 0, true, NULL}, "UAAAAAFFA"},
+        {{"GET", "/operator", h, GATEWAY_OPERATOR, 0, 0, false, NULL}, "UFFFFFFAA"},
+        {{"GET", "/operator-admin", h, GATEWAY_OPERATOR, 0, GATEWAY_ROLE_ADMIN, false, NULL}, "UFFFFFFFF"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         cr_assert_eq(strlen(cases[i].want), N_WHO);
@@ -126,8 +126,8 @@ Test(gateway_authorize, decision_table) {
 }
 
 Test(gateway_authorize, reasons_name_the_rule) {
-    struct gateway_route op = {"GET", "/x", h, GATEWAY_OPERATOR, 0, 0, false};
-    struct gateway_route pub = {"GET", "/x", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, true};
+    struct gateway_route op = {"GET", "/x", h, GATEWAY_OPERATOR, 0, 0, false, NULL};
+    struct gateway_route pub = {"GET", "/x", h, GATEWAY_SESSION, GATEWAY_ORG_SELLER, 0, true, NULL};
     struct gateway_actor buyer = actor_of(BUYER_ADMIN), pending = actor_of(PENDING_BUYER_ADMIN);
     pending.org_types = GATEWAY_ORG_SELLER;
     struct err e = {0};

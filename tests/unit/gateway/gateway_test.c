@@ -29,11 +29,11 @@ static void h_c(struct gateway *g, const struct gateway_req *r, struct http_resp
 static void h_d(struct gateway *g, const struct gateway_req *r, struct http_response *res) { (void)g, (void)r, (void)res; }
 
 static const struct gateway_route routes[] = {
-    {"GET", "/v1/products", h_a, GATEWAY_PUBLIC, 0, 0, false},
-    {"POST", "/v1/products", h_b, GATEWAY_PUBLIC, 0, 0, false},
-    {"GET", "/v1/products/{id}", h_c, GATEWAY_PUBLIC, 0, 0, false},
-    {"DELETE", "/v1/products/{id}/versions/{version}", h_d, GATEWAY_PUBLIC, 0, 0, false},
-    {"GET", "/", h_a, GATEWAY_PUBLIC, 0, 0, false},
+    {"GET", "/v1/products", h_a, GATEWAY_PUBLIC, 0, 0, false, NULL},
+    {"POST", "/v1/products", h_b, GATEWAY_PUBLIC, 0, 0, false, NULL},
+    {"GET", "/v1/products/{id}", h_c, GATEWAY_PUBLIC, 0, 0, false, NULL},
+    {"DELETE", "/v1/products/{id}/versions/{version}", h_d, GATEWAY_PUBLIC, 0, 0, false, NULL},
+    {"GET", "/", h_a, GATEWAY_PUBLIC, 0, 0, false, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 

@@ -1,0 +1,555 @@
+/* The seller side of the catalog, end to end over HTTP: gateway -> NATS -> catalog -> PostgreSQL,
+ * with identity (sign-up, sessions, validation by the operator), the notifier and the emulator
+ * behind it. Each test signs up its own organizations.
+ *   - showcase: drafts, every missing field per language at once (SHOW-1), dry run, publication,
+ *     stays complete after publication (SHOW-2);
+ *   - products: creation with EN/FR fields, every problem at once, PROD-4 Regions, outsourced
+ *     publication, only drafts deleted (PROD-6), a pending organization told why it cannot
+ *     publish (ORG-3), another organization's product is 404;
+ *   - offers of each kind, UGAP offers for UGAP members only (ORG-5), revisions (PROD-7);
+ *   - versions: none before the product code (PROD-3), pre-filled from the last (VER-2), OMI of a
+ *     published version fixed (VER-8), publication to `publishing` with its checklist;
+ *   - terms of use: copy of the active version, drafts only edited, one active (PUB-3). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+#include "identity_support.h"
+
+struct cat {
+    struct idt idt;
+    struct th_proc catalog, gateway;
+    char schema[40];
+    char url[64];
+    char env[2][6][400];
+};
+
+static bool catalog_ready(void *arg) {
+    struct cat *c = arg;
+    struct err e = {0};
+    Mkt__PingRequest req = MKT__PING_REQUEST__INIT;
+    ProtobufCMessage *rep = NULL;
+    err_code code = bus_call(c->idt.bus, "catalog", "ping", NULL, &req.base, &mkt__ping_reply__descriptor, &rep, 500, &e);
+    if (rep)
+        protobuf_c_message_free_unpacked(rep, NULL);
+    return code == ERR_OK;
+}
+
+static bool gateway_ready(void *arg) {
+    struct cat *c = arg;
+    char u[128];
+    snprintf(u, sizeof u, "%s/healthz", c->url);
+    return th_http("GET", u, NULL, NULL, NULL) == 200;
+}
+
+static void cat_start(struct cat *c, const char *review) {
+    memset(c, 0, sizeof *c);
+    idt_start(&c->idt, NULL, true);
+    snprintf(c->schema, sizeof c->schema, "cat_%s", c->idt.run);
+    char *dsn = th_service_dsn(c->schema);
+    snprintf(c->env[0][0], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
+    snprintf(c->env[0][1], 400, "MKT_PG_DSN=%s", dsn);
+    snprintf(c->env[0][2], 400, "MKT_CATALOG_REVIEW=%s", review);
+    snprintf(c->env[0][3], 400, "MKT_DRAIN_MS=5000");
+    free(dsn);
+    const char *ce[] = {c->env[0][0], c->env[0][1], c->env[0][2], c->env[0][3], NULL};
+    c->catalog = th_spawn("catalog", NULL, ce);
+    int port = th_free_port();
+    snprintf(c->url, sizeof c->url, "http://127.0.0.1:%d", port);
+    snprintf(c->env[1][0], 400, "MKT_NATS_URL=%s", th_env("MKT_TEST_NATS_URL"));
+    snprintf(c->env[1][1], 400, "MKT_HTTP_ADDR=127.0.0.1:%d", port);
+    snprintf(c->env[1][2], 400, "MKT_RATE_PER_S=0");
+    snprintf(c->env[1][3], 400, "MKT_RPC_TIMEOUT_MS=20000");
+    const char *ge[] = {c->env[1][0], c->env[1][1], c->env[1][2], c->env[1][3], NULL};
+    c->gateway = th_spawn("gateway", NULL, ge);
+    if (!th_eventually(catalog_ready, c, 60000) || !th_eventually(gateway_ready, c, 30000)) {
+        th_dump_log(&c->catalog);
+        th_dump_log(&c->gateway);
+        cr_assert_fail("catalog or gateway not up (logs above)");
+    }
+}
+
+static void cat_stop(struct cat *c) {
+    cr_expect_eq(th_stop(&c->gateway, SIGTERM, 20000), 0, "gateway did not exit 0 after SIGTERM");
+    cr_expect_eq(th_stop(&c->catalog, SIGTERM, 20000), 0, "catalog did not exit 0 after SIGTERM");
+    idt_stop(&c->idt);
+}
+
+static struct th_api api(struct cat *c, const char *method, const char *path, const struct idt_who *w,
+                         const char *body) {
+    return th_api_call(c->url, method, path, w ? w->token : NULL, body);
+}
+
+/* The operator of this test's identity, logged in. */
+static void operator_login(struct cat *c, struct idt_who *op) {
+    memset(op, 0, sizeof *op);
+    snprintf(op->email, sizeof op->email, "operator-%s@marketplace.example", c->idt.run);
+    snprintf(op->password, sizeof op->password, "%s", IDT_PASSWORD);
+    idt_login(&c->idt, op);
+}
+
+static void validate(struct cat *c, struct idt_who *op, const char *org_id) {
+    Mkt__Identity__IdRequest req = MKT__IDENTITY__ID_REQUEST__INIT;
+    req.id = (char *)org_id;
+    struct err e = {0};
+    cr_assert_eq(idt_call(&c->idt, "validate_organization", idt_actor(op), &req.base, NULL, NULL, &e), ERR_OK, "%s",
+                 e.msg);
+}
+
+#define EXPECT_STATUS(r, want) cr_expect_eq((r).status, (want), "status %ld, body %s", (r).status, (r).body)
+
+static const char *complete_showcase =
+    "{\"name\":{\"en\":\"Acme Data\",\"fr\":\"Acme Données\"},"
+    "\"short_description\":{\"en\":\"Databases, managed\",\"fr\":\"Bases de données gérées\"},"
+    "\"description\":{\"en\":\"We run databases.\",\"fr\":\"Nous exploitons des bases.\"},"
+    "\"logo_url\":\"https://acme.example/logo.png\","
+    "\"links\":[{\"label\":{\"en\":\"Site\",\"fr\":\"Site\"},\"url\":\"https://acme.example\"}]}";
+
+Test(catalog_seller, showcase_lists_every_missing_field_and_stays_complete, .timeout = 180, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "none");
+    struct th_cloudsim_account cloud;
+    struct idt_who seller;
+    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
+
+    struct th_api r = api(&c, "GET", "/v1/showcase", &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "draft");
+    th_api_free(&r);
+
+    /* SHOW-1: every required field, per language, at once. */
+    r = api(&c, "POST", "/v1/showcase/publish", &seller, "{}");
+    EXPECT_STATUS(r, 400);
+    const char *required[] = {"name.en", "name.fr", "short_description.en", "short_description.fr", "description.en",
+                              "description.fr"};
+    for (size_t i = 0; i < 6; i++)
+        cr_expect(th_api_problem(&r, required[i], "required"), "%s missing from %s", required[i], r.body);
+    cr_expect_eq(th_api_problems(&r), 6, "%s", r.body);
+    th_api_free(&r);
+
+    r = api(&c, "POST", "/v1/showcase/publish?dry_run=true", &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect(json_is_false(json_object_get(r.json, "ready")), "%s", r.body);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "problems")), 6);
+    th_api_free(&r);
+
+    /* A draft may miss a language; what is there must be well-formed (all problems at once). */
+    r = api(&c, "PUT", "/v1/showcase", &seller,
+            "{\"name\":{\"en\":\"Acme\"},\"logo_url\":\"http://acme.example/logo.png\","
+            "\"links\":[{\"url\":\"javascript:alert(1)\"}],\"colour\":\"red\"}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "colour", "unknown_field"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "PUT", "/v1/showcase", &seller,
+            "{\"name\":{\"en\":\"Acme\"},\"logo_url\":\"http://acme.example/logo.png\","
+            "\"links\":[{\"url\":\"javascript:alert(1)\"}]}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "logo_url", "not_https"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "links[0].url", "not_https"), "%s", r.body);
+    th_api_free(&r);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.showcases", c.schema);
+    char *n = th_sql(sql);
+    cr_expect_str_eq(n, "0", "a refusal writes nothing");
+    free(n);
+
+    r = api(&c, "PUT", "/v1/showcase", &seller, "{\"name\":{\"en\":\"Acme\"}}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "name"), "en"), "Acme");
+    cr_expect(json_is_null(json_object_get(json_object_get(r.json, "name"), "fr")), "absent text is null: %s", r.body);
+    th_api_free(&r);
+
+    r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect(json_is_true(json_object_get(r.json, "ready")), "%s", r.body);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "published");
+    th_api_free(&r);
+
+    /* SHOW-2: editable after publication, but not emptied. */
+    r = api(&c, "PUT", "/v1/showcase", &seller,
+            "{\"name\":{\"en\":\"Acme Data\"},\"short_description\":{\"en\":\"x\",\"fr\":\"y\"},"
+            "\"description\":{\"en\":\"x\",\"fr\":\"y\"}}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "name.fr", "required"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/showcase", &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "published");
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "name"), "fr"), "Acme Données");
+    th_api_free(&r);
+
+    /* Buyers have no showcase; visitors no session. */
+    struct th_cloudsim_account bcloud;
+    struct idt_who buyer;
+    idt_signup(&c.idt, "buyer", "buyer", &bcloud, &buyer);
+    r = api(&c, "GET", "/v1/showcase", &buyer, NULL);
+    EXPECT_STATUS(r, 403);
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/showcase", NULL, NULL);
+    EXPECT_STATUS(r, 401);
+    th_api_free(&r);
+    idt_who_cleanup(&buyer);
+    idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
+
+static const char *outsourced_product =
+    "{\"kind\":\"outsourced\",\"delivery\":\"saas\",\"name\":{\"en\":\"Acme Cloud DB\",\"fr\":\"Acme BD Cloud\"},"
+    "\"short_description\":{\"en\":\"Hosted Postgres\",\"fr\":\"Postgres hébergé\"},"
+    "\"description\":{\"en\":\"A managed database.\",\"fr\":\"Une base gérée.\"},"
+    "\"instructions\":{\"en\":\"Sign in at acme.example\",\"fr\":\"Connectez-vous sur acme.example\"},"
+    "\"categories\":[\"databases\"],"
+    "\"documentation_links\":[{\"label\":{\"en\":\"Docs\",\"fr\":\"Docs\"},\"url\":\"https://docs.acme.example\"}]}";
+
+static char *created_id(struct th_api *r) {
+    char *id = strdup(th_jstr(r->json, "id"));
+    th_api_free(r);
+    return id;
+}
+
+Test(catalog_seller, products_offers_and_publication, .timeout = 240, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "none");
+    struct th_cloudsim_account cloud, cloud2;
+    struct idt_who seller, other, op;
+    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
+    idt_signup(&c.idt, "other", "seller", &cloud2, &other);
+    operator_login(&c, &op);
+
+    /* Every problem at once, nothing written. */
+    struct th_api r = api(&c, "POST", "/v1/products", &seller,
+                          "{\"kind\":\"appliance\",\"regions\":[\"us-east-2\"],\"categories\":[\"gaming\"],"
+                          "\"documentation_links\":[{\"url\":\"http://docs.example\"}],\"name\":{\"en\":5}}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "name.en", "must_be_string"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/products", &seller,
+            "{\"kind\":\"appliance\",\"regions\":[\"us-east-2\"],\"categories\":[\"gaming\"],"
+            "\"documentation_links\":[{\"url\":\"http://docs.example\"}]}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "kind", "unknown_kind"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "regions[0]", "unknown_region"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "categories[0]", "unknown_category"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "documentation_links[0].url", "not_https"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "name", "required"), "%s", r.body);
+    th_api_free(&r);
+
+    /* An outsourced product, published at once once everything is there. */
+    r = api(&c, "POST", "/v1/products", &seller, outsourced_product);
+    EXPECT_STATUS(r, 201);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "draft");
+    cr_expect(json_is_null(json_object_get(r.json, "product_code")), "%s", r.body);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "regions")), 1, "PROD-4: cloudgouv-eu-west-1 always");
+    char *saas = created_id(&r);
+    char path[256], path2[256];
+    snprintf(path, sizeof path, "/v1/products/%s/publish", saas);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "organization", "pending"), "ORG-3: %s", r.body);
+    cr_expect(th_api_problem(&r, "showcase", "not_published"), "SHOW-2: %s", r.body);
+    cr_expect(th_api_problem(&r, "offers", "required"), "%s", r.body);
+    cr_expect_eq(th_api_problems(&r), 3, "%s", r.body);
+    th_api_free(&r);
+
+    /* Offers: outsourced products are billed by their seller (BILL-4). */
+    snprintf(path, sizeof path, "/v1/products/%s/offers", saas);
+    r = api(&c, "POST", path, &seller, "{\"kind\":\"hourly\",\"prices\":[{\"vm_type\":\"tinav5.c2r4p2\",\"cents_per_hour\":12}]}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "kind", "not_allowed_for_product_kind"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", path, &seller, "{\"kind\":\"subscription\",\"period\":\"month\",\"price_cents\":9900,\"ugap\":true}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "ugap", "ugap_members_only"), "ORG-5: %s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", path, &seller, "{\"kind\":\"subscription\",\"period\":\"month\",\"price_cents\":9900}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "revision")), 1);
+    cr_expect_str_eq(th_jstr(r.json, "currency"), "EUR");
+    char *sub_offer = created_id(&r);
+
+    /* A draft's offer is edited in place. */
+    snprintf(path2, sizeof path2, "/v1/products/%s/offers/%s", saas, sub_offer);
+    r = api(&c, "PATCH", path2, &seller, "{\"price_cents\":8900}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "revision")), 1, "%s", r.body);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "price_cents")), 8900);
+    th_api_free(&r);
+
+    validate(&c, &op, seller.org_id);
+    r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
+    th_sleep_ms(1100); /* the gateway trusts a resolved session for 1 s: let it see the validation */
+    snprintf(path, sizeof path, "/v1/products/%s/publish?dry_run=true", saas);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 202);
+    cr_expect(json_is_true(json_object_get(r.json, "ready")), "%s", r.body);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", saas);
+    r = api(&c, "GET", path, &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "draft", "a dry run changes nothing");
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s/publish", saas);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 202);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "published", "%s", r.body);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", saas);
+    r = api(&c, "GET", path, &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "published");
+    cr_expect_neq(th_jstr(r.json, "published_at")[0], '\0');
+    th_api_free(&r);
+
+    /* PROD-7: once buyers could see it, an offer's edit is a new revision. */
+    r = api(&c, "PATCH", path2, &seller, "{\"price_cents\":10900}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "revision")), 2, "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "PATCH", path2, &seller, "{\"kind\":\"free\"}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "kind", "read_only"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "DELETE", path2, &seller, NULL);
+    EXPECT_STATUS(r, 409);
+    cr_expect(strstr(r.body, "PROD-5") != NULL, "the last offer of a published product stays: %s", r.body);
+    th_api_free(&r);
+
+    /* PROD-6: only drafts are deleted; another organization's product is not found. */
+    r = api(&c, "DELETE", path, &seller, NULL);
+    EXPECT_STATUS(r, 409);
+    th_api_free(&r);
+    r = api(&c, "GET", path, &other, NULL);
+    EXPECT_STATUS(r, 404);
+    th_api_free(&r);
+    r = api(&c, "PATCH", path, &other, "{\"name\":{\"en\":\"Stolen\"}}");
+    EXPECT_STATUS(r, 404);
+    th_api_free(&r);
+
+    /* PROD-2: a published product stays complete; PROD-4: Regions are fixed. */
+    r = api(&c, "PATCH", path, &seller, "{\"description\":{\"en\":\"Only English now\"}}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "description.fr", "required"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "PATCH", path, &seller, "{\"regions\":[\"cloudgouv-eu-west-1\",\"eu-west-2\"]}");
+    EXPECT_STATUS(r, 409);
+    cr_expect(strstr(r.body, "PROD-4") != NULL, "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "PATCH", path, &seller, "{\"name\":{\"en\":\"Acme Cloud DB 2\",\"fr\":\"Acme BD Cloud 2\"}}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "name"), "en"), "Acme Cloud DB 2");
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "short_description"), "fr"), "Postgres hébergé",
+                     "fields not sent are kept");
+    th_api_free(&r);
+
+    /* PROD-8: an outsourced product is only hidden. */
+    snprintf(path, sizeof path, "/v1/products/%s/unpublish", saas);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 202);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "unpublished");
+    th_api_free(&r);
+
+    /* A draft is deleted, then gone. */
+    r = api(&c, "POST", "/v1/products", &seller, "{\"kind\":\"llm\",\"name\":{\"en\":\"Mistral 7B\"}}");
+    EXPECT_STATUS(r, 201);
+    char *llm = created_id(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", llm);
+    r = api(&c, "DELETE", path, &seller, NULL);
+    EXPECT_STATUS(r, 204);
+    th_api_free(&r);
+    r = api(&c, "GET", path, &seller, NULL);
+    EXPECT_STATUS(r, 404);
+    th_api_free(&r);
+
+    r = api(&c, "GET", "/v1/products?limit=1", &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "products")), 1, "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/products?limit=1000", &seller, NULL);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "limit", "out_of_range"), "%s", r.body);
+    th_api_free(&r);
+
+    free(saas), free(sub_offer), free(llm);
+    idt_who_cleanup(&op), idt_who_cleanup(&other), idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
+
+/* The product code normally comes from the publisher's report on catalog.product.created
+ * (PROD-3); until the publisher service exists, the test writes it where the report would. */
+static void assign_code(struct cat *c, const char *product_id, const char *code) {
+    char sql[300];
+    snprintf(sql, sizeof sql, "UPDATE %s.products SET product_code = '%s' WHERE id = '%s'", c->schema, code, product_id);
+    free(th_sql(sql));
+}
+
+Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "none");
+    struct th_cloudsim_account cloud;
+    struct idt_who seller, op;
+    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
+    operator_login(&c, &op);
+    validate(&c, &op, seller.org_id);
+    th_sleep_ms(1100);
+    struct th_api r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
+    th_api_free(&r);
+
+    r = api(&c, "POST", "/v1/products", &seller,
+            "{\"kind\":\"omi\",\"name\":{\"en\":\"Acme Postgres\",\"fr\":\"Acme Postgres\"},"
+            "\"short_description\":{\"en\":\"Postgres OMI\",\"fr\":\"OMI Postgres\"},"
+            "\"description\":{\"en\":\"Tuned.\",\"fr\":\"Optimisée.\"},\"categories\":[\"databases\"],"
+            "\"regions\":[\"cloudgouv-eu-west-1\",\"eu-west-2\"]}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "regions")), 2);
+    char *omi = created_id(&r);
+    char path[256], vpath[300];
+
+    /* PROD-3: no version before the product code. */
+    snprintf(path, sizeof path, "/v1/products/%s/versions", omi);
+    r = api(&c, "POST", path, &seller, "{\"software_version\":\"1.0\"}");
+    EXPECT_STATUS(r, 409);
+    cr_expect(strstr(r.body, "PROD-3") != NULL, "%s", r.body);
+    th_api_free(&r);
+    assign_code(&c, omi, "pty-0a1b2c3d");
+
+    /* Offers of each kind an OMI product takes. */
+    const char *offers[] = {
+        "{\"kind\":\"hourly\",\"prices\":[{\"vm_type\":\"tinav5.c2r4p2\",\"cents_per_hour\":12},"
+        "{\"vm_type\":\"tinav5.c4r8p1\",\"cents_per_hour\":30}]}",
+        "{\"kind\":\"free\"}",
+        "{\"kind\":\"byol\",\"licence_url\":\"https://acme.example/licence\"}",
+        "{\"kind\":\"subscription\",\"period\":\"year\",\"price_cents\":99000}",
+    };
+    char opath[256];
+    snprintf(opath, sizeof opath, "/v1/products/%s/offers", omi);
+    for (size_t i = 0; i < 4; i++) {
+        r = api(&c, "POST", opath, &seller, offers[i]);
+        EXPECT_STATUS(r, 201);
+        th_api_free(&r);
+    }
+    r = api(&c, "GET", opath, &seller, NULL);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "offers")), 4, "%s", r.body);
+    th_api_free(&r);
+
+    r = api(&c, "POST", path, &seller,
+            "{\"software_version\":\"16.1\",\"operating_system\":\"Ubuntu 22.04\","
+            "\"software_base\":[{\"name\":\"postgresql\",\"version\":\"16\"}],"
+            "\"release_note\":{\"en\":\"First\",\"fr\":\"Première\"},\"instructions\":{\"en\":\"ssh in\",\"fr\":\"ssh\"},"
+            "\"source_omis\":{\"cloudgouv-eu-west-1\":\"ami-0a0a0a0a\",\"eu-west-2\":\"ami-0b0b0b0b\",\"us-east-2\":\"ami-0c0c0c0c\"}}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "source_omis.us-east-2", "not_a_region_of_the_product"), "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", path, &seller,
+            "{\"software_version\":\"16.1\",\"operating_system\":\"Ubuntu 22.04\","
+            "\"software_base\":[{\"name\":\"postgresql\",\"version\":\"16\"}],"
+            "\"release_note\":{\"en\":\"First\",\"fr\":\"Première\"},\"instructions\":{\"en\":\"ssh in\",\"fr\":\"ssh\"},"
+            "\"source_omis\":{\"cloudgouv-eu-west-1\":\"ami-0a0a0a0a\",\"eu-west-2\":\"ami-0b0b0b0b\"}}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "number")), 1);
+    char *v1 = created_id(&r);
+
+    /* VER-2: a new version is pre-filled from the last one. */
+    r = api(&c, "POST", path, &seller, "{\"release_note\":{\"en\":\"Second\",\"fr\":\"Deuxième\"}}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_str_eq(th_jstr(r.json, "software_version"), "16.1", "%s", r.body);
+    cr_expect_str_eq(th_jstr(r.json, "operating_system"), "Ubuntu 22.04");
+    cr_expect_eq(json_array_size(json_object_get(r.json, "software_base")), 1);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "instructions"), "fr"), "ssh");
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "number")), 2);
+    char *v2 = created_id(&r);
+
+    /* Publication with the product: the checklist names the missing OMI of v2 per Region. */
+    snprintf(vpath, sizeof vpath, "/v1/products/%s/publish", omi);
+    char body[200];
+    snprintf(body, sizeof body, "{\"version_id\":\"%s\"}", v2);
+    r = api(&c, "POST", vpath, &seller, body);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "version.source_omis.cloudgouv-eu-west-1", "required"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "version.source_omis.eu-west-2", "required"), "%s", r.body);
+    th_api_free(&r);
+    snprintf(body, sizeof body, "{\"version_id\":\"%s\"}", v1);
+    r = api(&c, "POST", vpath, &seller, body);
+    EXPECT_STATUS(r, 202);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "publishing", "%s", r.body);
+    th_api_free(&r);
+    snprintf(vpath, sizeof vpath, "/v1/products/%s/versions/%s", omi, v1);
+    r = api(&c, "GET", vpath, &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "publishing");
+    th_api_free(&r);
+    /* In flight: the version waits for the publisher's copies (VER-4) and does not change. */
+    r = api(&c, "PATCH", vpath, &seller, "{\"operating_system\":\"Debian 12\"}");
+    EXPECT_STATUS(r, 409);
+    th_api_free(&r);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.outbox WHERE subject = 'mkt.evt.catalog.version.publishing'",
+             c.schema);
+    char *n = th_sql(sql);
+    cr_expect_str_eq(n, "1", "the publisher's event is in the outbox");
+    free(n);
+
+    /* Drafts change freely, the OMI included. */
+    snprintf(vpath, sizeof vpath, "/v1/products/%s/versions/%s", omi, v2);
+    r = api(&c, "PATCH", vpath, &seller, "{\"source_omis\":{\"eu-west-2\":\"ami-0d0d0d0d\"},\"operating_system\":\"Debian 12\"}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(r.json, "operating_system"), "Debian 12");
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s/versions?limit=1", omi);
+    r = api(&c, "GET", path, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "versions")), 1);
+    cr_expect_str_eq(th_jstr(json_array_get(json_object_get(r.json, "versions"), 0), "id"), v2, "newest first");
+    cr_expect_str_eq(th_jstr(r.json, "next_cursor"), v2);
+    th_api_free(&r);
+
+    /* PUB-3: terms of use. */
+    r = api(&c, "POST", "/v1/terms", &seller, "{\"title\":{\"en\":\"Terms\",\"fr\":\"Conditions\"},\"body\":{\"en\":\"Be nice.\"}}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "draft");
+    char *t1 = created_id(&r);
+    snprintf(path, sizeof path, "/v1/terms/%s/activate", t1);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "body.fr", "required"), "active terms exist in both languages: %s", r.body);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/terms/%s", t1);
+    r = api(&c, "PATCH", path, &seller, "{\"body\":{\"en\":\"Be nice.\",\"fr\":\"Soyez aimable.\"}}");
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/terms/%s/activate", t1);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "active");
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/terms/%s", t1);
+    r = api(&c, "PATCH", path, &seller, "{\"title\":{\"en\":\"Changed\",\"fr\":\"Changé\"}}");
+    EXPECT_STATUS(r, 409);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/terms", &seller, "{}");
+    EXPECT_STATUS(r, 201);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "body"), "fr"), "Soyez aimable.", "a copy of the active version");
+    cr_expect_eq(json_integer_value(json_object_get(r.json, "number")), 2);
+    char *t2 = created_id(&r);
+    snprintf(path, sizeof path, "/v1/terms/%s/activate", t2);
+    r = api(&c, "POST", path, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/terms", &seller, NULL);
+    json_t *list = json_object_get(r.json, "terms");
+    cr_expect_eq(json_array_size(list), 2);
+    cr_expect_str_eq(th_jstr(json_array_get(list, 0), "state"), "active");
+    cr_expect_str_eq(th_jstr(json_array_get(list, 1), "state"), "archived", "exactly one active");
+    th_api_free(&r);
+
+    free(omi), free(v1), free(v2), free(t1), free(t2);
+    idt_who_cleanup(&op), idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
