@@ -41,6 +41,10 @@ const struct bus_method catalog_methods[] = {
     {"publish_version", &mkt__catalog__publish_request__descriptor, handlers_publish_version},
     {"unpublish_product", &mkt__catalog__id_request__descriptor, handlers_unpublish_product},
     {"unpublish_version", &mkt__catalog__id_request__descriptor, handlers_unpublish_version},
+    /* operators: listing review */
+    {"list_reviews", &mkt__catalog__list_request__descriptor, handlers_list_reviews},
+    {"approve_review", &mkt__catalog__review_decision__descriptor, handlers_approve_review},
+    {"reject_review", &mkt__catalog__review_decision__descriptor, handlers_reject_review},
     /* sellers: terms of use */
     {"list_terms", &mkt__catalog__empty__descriptor, handlers_list_terms},
     {"create_terms", &mkt__catalog__terms_request__descriptor, handlers_create_terms},
@@ -65,6 +69,15 @@ err_code handlers_seller(const struct bus_call *call, const char **org, struct e
     if (!a->organization_id || !*a->organization_id || !has(a->org_types, a->n_org_types, "seller"))
         return err_set(e, ERR_FORBIDDEN, "only seller organizations manage a catalog (ORG-4)");
     *org = a->organization_id;
+    return ERR_OK;
+}
+
+err_code handlers_operator(const struct bus_call *call, struct err *e) {
+    const Mkt__Actor *a = call->req->actor;
+    if (!a || !a->account_id || !*a->account_id)
+        return err_set(e, ERR_UNAUTHENTICATED, "a session is needed");
+    if (!a->operator_)
+        return err_set(e, ERR_FORBIDDEN, "marketplace operators only");
     return ERR_OK;
 }
 

@@ -8,7 +8,8 @@
  *   handlers_showcase.c  SHOW-1, SHOW-2
  *   handlers_products.c  products (PROD-1..9) and offers (PROD-5, PROD-7)
  *   handlers_versions.c  versions (VER-1..9) and publication (PROD-2, PROD-6, PROD-8, PUB-4)
- *   handlers_terms.c     terms of use (PUB-3) */
+ *   handlers_terms.c     terms of use (PUB-3)
+ *   handlers_reviews.c   listing review by operators (PUB-4) */
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
@@ -39,6 +40,14 @@ err_code handlers_emit(const struct bus_call *call, const char *type, const char
 /* catalog.product.<verb> with the product's id, kind, state, Regions and code. */
 err_code handlers_emit_product(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *p,
                                struct err *e) MKT_MUST_USE;
+/* catalog.version.<verb> for version v of product (state and VER-4 visibility of the copies). */
+err_code handlers_emit_version(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *product,
+                               const Mkt__Catalog__Version *v, const char *state, const char *visibility,
+                               struct err *e) MKT_MUST_USE;
+/* VER-4: a version's copies are "public" when every offer is free or byol, else "private". */
+const char *handlers_visibility(Mkt__Catalog__Offer **offers, size_t n);
+/* ERR_OK when the caller is marketplace staff (operator), else ERR_UNAUTHENTICATED/FORBIDDEN. */
+err_code handlers_operator(const struct bus_call *call, struct err *e) MKT_MUST_USE;
 /* A copy of `current` with the top-level fields named in `present` taken from `req` (fields of
  * the same name; a name that is not in `allowed` is a "read_only" problem). Generic over the
  * descriptors, through their JSON views. *out is a new message of current's type. */
@@ -72,6 +81,9 @@ err_code handlers_publish_product(struct bus_call *call, struct err *e);
 err_code handlers_publish_version(struct bus_call *call, struct err *e);
 err_code handlers_unpublish_product(struct bus_call *call, struct err *e);
 err_code handlers_unpublish_version(struct bus_call *call, struct err *e);
+err_code handlers_list_reviews(struct bus_call *call, struct err *e);
+err_code handlers_approve_review(struct bus_call *call, struct err *e);
+err_code handlers_reject_review(struct bus_call *call, struct err *e);
 err_code handlers_list_terms(struct bus_call *call, struct err *e);
 err_code handlers_create_terms(struct bus_call *call, struct err *e);
 err_code handlers_update_terms(struct bus_call *call, struct err *e);

@@ -80,7 +80,7 @@ static void fill_regions(const Mkt__Catalog__Product *product, const Mkt__Catalo
     out->regions = ptrs;
 }
 
-static err_code emit_version(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *product,
+err_code handlers_emit_version(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *product,
                              const Mkt__Catalog__Version *v, const char *state, const char *visibility, struct err *e) {
     Mkt__Catalog__VersionEvent ev = MKT__CATALOG__VERSION_EVENT__INIT;
     ev.version_id = v->id;
@@ -158,7 +158,7 @@ err_code handlers_create_version(struct bus_call *call, struct err *e) {
     if ((code = store_version_insert(db, &v, clock_now(), e)) != ERR_OK ||
         (code = store_version_get(db, product->id, id, false, &out, e)) != ERR_OK)
         goto done;
-    code = emit_version(call, "catalog.version.created", product, out, "draft", NULL, e);
+    code = handlers_emit_version(call, "catalog.version.created", product, out, "draft", NULL, e);
 done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
@@ -269,7 +269,7 @@ err_code handlers_update_version(struct bus_call *call, struct err *e) {
     merged->n_regions = kept_n;
     if (code != ERR_OK)
         goto done;
-    code = emit_version(call, "catalog.version.updated", product, out, out->state, NULL, e);
+    code = handlers_emit_version(call, "catalog.version.updated", product, out, out->state, NULL, e);
 done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
@@ -280,8 +280,7 @@ done:
 
 /* ---- publication ---------------------------------------------------------------------------------- */
 
-/* VER-4: the copies are public when every offer is free or byol, private otherwise. */
-static const char *visibility(Mkt__Catalog__Offer **offers, size_t n) {
+const char *handlers_visibility(Mkt__Catalog__Offer **offers, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (strcmp(offers[i]->kind, "free") != 0 && strcmp(offers[i]->kind, "byol") != 0)
             return "private";
@@ -354,19 +353,21 @@ static err_code go_ahead(struct bus_call *call, Mkt__Catalog__Product *product, 
                          const struct facts *f, bool with_product, const char **state_out, struct err *e) {
     PGconn *db = call->worker->db;
     bool review = handlers_app(call) && handlers_app(call)->review_required;
-    enum product_state ps;
-    enum version_state vs;
+    enum product_state ps = PRODUCT_DRAFT;
+    enum version_state vs = VERSION_DRAFT;
     err_code code;
     mkt_time now = clock_now();
+    if ((with_product && !rules_product_state_parse(product->state, &ps)) ||
+        (v && !rules_version_state_parse(v->state, &vs)))
+        return err_set(e, ERR_INTERNAL, "product %s: unknown state", product->id);
+    /* An approved listing (PUB-4, approval without automatic publication) is published now. */
+    if ((with_product && ps == PRODUCT_APPROVED) || (!with_product && vs == VERSION_APPROVED))
+        review = false;
     if (with_product) {
-        if (!rules_product_state_parse(product->state, &ps))
-            return err_set(e, ERR_INTERNAL, "product %s: state %s", product->id, product->state);
         if ((code = rules_product_next(ps, review ? PRODUCT_EV_SUBMIT : PRODUCT_EV_PUBLISH, &ps, e)) != ERR_OK)
             return code;
     }
     if (v) {
-        if (!rules_version_state_parse(v->state, &vs))
-            return err_set(e, ERR_INTERNAL, "version %s: state %s", v->id, v->state);
         if ((code = rules_version_next(vs, review ? VERSION_EV_SUBMIT : VERSION_EV_PUBLISH, &vs, e)) != ERR_OK)
             return code;
     } else if (with_product && !review) {
@@ -390,12 +391,29 @@ static err_code go_ahead(struct bus_call *call, Mkt__Catalog__Product *product, 
             return code;
         *state_out = rules_product_state_name(ps);
     }
+    if (review) { /* PUB-4: the listing waits for an operator */
+        char rid[ID_UUID_LEN + 1];
+        id_uuid(rid);
+        const Mkt__Catalog__PublishRequest *in = (const Mkt__Catalog__PublishRequest *)call->in;
+        const Mkt__Actor *a = call->req->actor;
+        if ((code = store_review_insert(db, rid, product->organization_id, product->id, v ? v->id : "",
+                                        in->auto_publish, a ? a->account_id : "", now, e)) != ERR_OK)
+            return code;
+        Mkt__Catalog__ReviewEvent ev = MKT__CATALOG__REVIEW_EVENT__INIT;
+        ev.review_id = rid;
+        ev.organization_id = product->organization_id;
+        ev.product_id = product->id;
+        ev.version_id = v ? v->id : "";
+        ev.state = "pending";
+        if ((code = handlers_emit(call, "catalog.review.submitted", product->organization_id, &ev.base, e)) != ERR_OK)
+            return code;
+    }
     if (v) {
         const char *name = rules_version_state_name(vs);
         if ((code = store_version_set_state(db, v->id, name, now, e)) != ERR_OK)
             return code;
         const char *type = review ? "catalog.version.submitted" : "catalog.version.publishing";
-        if ((code = emit_version(call, type, product, v, name, visibility(f->offers, f->n_offers), e)) != ERR_OK)
+        if ((code = handlers_emit_version(call, type, product, v, name, handlers_visibility(f->offers, f->n_offers), e)) != ERR_OK)
             return code;
         *state_out = name;
     }
@@ -501,7 +519,7 @@ err_code handlers_unpublish_version(struct bus_call *call, struct err *e) {
         (code = store_version_get(db, product->id, v->id, false, &out, e)) != ERR_OK)
         goto done;
     /* VER-6: the publisher deletes the copies, then reports. */
-    code = emit_version(call, "catalog.version.unpublishing", product, out, out->state, NULL, e);
+    code = handlers_emit_version(call, "catalog.version.unpublishing", product, out, out->state, NULL, e);
 done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
@@ -545,7 +563,7 @@ err_code handlers_unpublish_product(struct bus_call *call, struct err *e) {
             if (strcmp(versions[i]->state, "published") != 0)
                 continue;
             if ((code = store_version_set_state(db, versions[i]->id, "unpublishing", now, e)) != ERR_OK ||
-                (code = emit_version(call, "catalog.version.unpublishing", product, versions[i], "unpublishing", NULL,
+                (code = handlers_emit_version(call, "catalog.version.unpublishing", product, versions[i], "unpublishing", NULL,
                                      e)) != ERR_OK)
                 goto done;
         }

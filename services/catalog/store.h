@@ -108,4 +108,17 @@ err_code store_terms_update(PGconn *c, const Mkt__Catalog__Terms *t, mkt_time no
 /* Archives the active version and activates `id` (PUB-3: exactly one active). */
 err_code store_terms_activate(PGconn *c, const char *org, const char *id, mkt_time now, struct err *e) MKT_MUST_USE;
 
+/* ---- listing reviews (store_terms.c) ---- */
+err_code store_review_insert(PGconn *c, const char *id, const char *org, const char *product, const char *version,
+                             bool auto_publish, const char *submitted_by, mkt_time now, struct err *e) MKT_MUST_USE;
+/* Pending reviews, oldest first, after `after_id` ("" = from the start), at most limit (operators). */
+err_code store_review_list(PGconn *c, const char *after_id, int limit, Mkt__Catalog__Review ***out, size_t *n,
+                           struct err *e) MKT_MUST_USE;
+err_code store_review_get(PGconn *c, const char *id, bool lock, Mkt__Catalog__Review **out, struct err *e) MKT_MUST_USE;
+err_code store_review_decide(PGconn *c, const char *id, const char *state, const char *comment, const char *by,
+                             mkt_time now, struct err *e) MKT_MUST_USE;
+/* The product of a review, whatever its organization (operators decide for every seller). */
+err_code store_product_get_any(PGconn *c, const char *id, bool lock, Mkt__Catalog__Product **out,
+                               struct err *e) MKT_MUST_USE;
+
 #endif

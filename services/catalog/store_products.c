@@ -60,6 +60,14 @@ err_code store_product_get(PGconn *c, const char *org, const char *id, bool lock
                          DB_PARAMS(id, org));
 }
 
+err_code store_product_get_any(PGconn *c, const char *id, bool lock, Mkt__Catalog__Product **out, struct err *e) {
+    return store_message(c, &mkt__catalog__product__descriptor, (ProtobufCMessage **)out, "product", id, e,
+                         lock ? "SELECT " PRODUCT_JSON " FROM products p WHERE p.id = $1::uuid AND p.deleted_at IS NULL"
+                                " FOR UPDATE"
+                              : "SELECT " PRODUCT_JSON " FROM products p WHERE p.id = $1::uuid AND p.deleted_at IS NULL",
+                         DB_PARAMS(id));
+}
+
 err_code store_product_list(PGconn *c, const char *org, const char *after_id, int limit,
                             Mkt__Catalog__Product ***out, size_t *n, struct err *e) {
     char lim[16];

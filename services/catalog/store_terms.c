@@ -68,3 +68,52 @@ err_code store_terms_activate(PGconn *c, const char *org, const char *id, mkt_ti
                    " AND organization_id = $2::uuid AND state = 'draft'",
                    DB_PARAMS(id, org, t));
 }
+
+/* ---- listing reviews (PUB-4) ------------------------------------------------------------------ */
+
+#define REVIEW_JSON                                                                                                    \
+    "json_build_object('id', r.id, 'organization_id', r.organization_id, 'product_id', r.product_id,"                \
+    " 'version_id', coalesce(r.version_id::text, ''), 'product_name', txt(p.name_en, p.name_fr),"                   \
+    " 'product_kind', p.kind, 'state', r.state, 'auto_publish', r.auto_publish, 'comment', r.comment,"             \
+    " 'submitted_at', iso(r.submitted_at), 'decided_at', iso(r.decided_at))"
+
+err_code store_review_insert(PGconn *c, const char *id, const char *org, const char *product, const char *version,
+                             bool auto_publish, const char *submitted_by, mkt_time now, struct err *e) {
+    char ts[40];
+    return db_exec(c, e, NULL,
+                   "INSERT INTO reviews (id, organization_id, product_id, version_id, auto_publish, submitted_by,"
+                   " submitted_at) VALUES ($1::uuid, $2::uuid, $3::uuid, nullif($4, '')::uuid, $5::boolean,"
+                   " nullif($6, '')::uuid, $7)",
+                   DB_PARAMS(id, org, product, version ? version : "", auto_publish ? "true" : "false",
+                             submitted_by ? submitted_by : "", db_time_param(now, ts, sizeof ts)));
+}
+
+err_code store_review_list(PGconn *c, const char *after_id, int limit, Mkt__Catalog__Review ***out, size_t *n,
+                           struct err *e) {
+    char lim[16];
+    snprintf(lim, sizeof lim, "%d", limit);
+    return store_messages(c, &mkt__catalog__review__descriptor, (ProtobufCMessage ***)out, n, e,
+                          "SELECT " REVIEW_JSON " FROM reviews r JOIN products p ON p.id = r.product_id"
+                          " WHERE r.state = 'pending' AND ($1 = '' OR (r.submitted_at, r.id) >"
+                          " (SELECT submitted_at, id FROM reviews WHERE id = nullif($1, '')::uuid))"
+                          " ORDER BY r.submitted_at, r.id LIMIT $2::int",
+                          DB_PARAMS(after_id ? after_id : "", lim));
+}
+
+err_code store_review_get(PGconn *c, const char *id, bool lock, Mkt__Catalog__Review **out, struct err *e) {
+    return store_message(c, &mkt__catalog__review__descriptor, (ProtobufCMessage **)out, "review", id, e,
+                         lock ? "SELECT " REVIEW_JSON " FROM reviews r JOIN products p ON p.id = r.product_id"
+                                " WHERE r.id = $1::uuid FOR UPDATE OF r"
+                              : "SELECT " REVIEW_JSON " FROM reviews r JOIN products p ON p.id = r.product_id"
+                                " WHERE r.id = $1::uuid",
+                         DB_PARAMS(id));
+}
+
+err_code store_review_decide(PGconn *c, const char *id, const char *state, const char *comment, const char *by,
+                             mkt_time now, struct err *e) {
+    char ts[40];
+    return db_exec(c, e, NULL,
+                   "UPDATE reviews SET state = $2, comment = $3, decided_by = nullif($4, '')::uuid, decided_at = $5"
+                   " WHERE id = $1::uuid AND state = 'pending'",
+                   DB_PARAMS(id, state, comment ? comment : "", by ? by : "", db_time_param(now, ts, sizeof ts)));
+}

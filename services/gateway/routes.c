@@ -102,6 +102,9 @@ const struct gateway_route gateway_routes[] = {
     {"GET",    "/v1/operator/organizations/{id}",          gateway_get_operator_organization,  OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
     {"POST",   "/v1/operator/organizations/{id}/validate", gateway_post_operator_validate,     OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
     {"PUT",    "/v1/operator/organizations/{id}/ugap",     gateway_put_operator_ugap,          OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
+    {"GET",    "/v1/operator/reviews",                     RPC, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, CALL("catalog", "list_reviews", list_request, review_list, 200)},
+    {"POST",   "/v1/operator/reviews/{id}/approve",        RPC, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, CALL("catalog", "approve_review", review_decision, review, 200)},
+    {"POST",   "/v1/operator/reviews/{id}/reject",         RPC, OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, CALL("catalog", "reject_review", review_decision, review, 200)},
     {"GET",    "/v1/operator/mails",                       gateway_get_operator_mails,         OPERATOR, NO_ORG, ANY_ROLE, PENDING_OK, NULL},
 };
 /* clang-format on */

@@ -553,3 +553,102 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     idt_who_cleanup(&op), idt_who_cleanup(&seller);
     cat_stop(&c);
 }
+
+/* The review's id for the product, from the operators' list. */
+static char *review_of(struct cat *c, struct idt_who *op, const char *product_id) {
+    struct th_api r = api(c, "GET", "/v1/operator/reviews", op, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    char *id = NULL;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(r.json, "reviews"), i, it) {
+        if (strcmp(th_jstr(it, "product_id"), product_id) == 0)
+            id = strdup(th_jstr(it, "id"));
+    }
+    th_api_free(&r);
+    cr_assert(id, "no pending review for %s", product_id);
+    return id;
+}
+
+Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "required");
+    struct th_cloudsim_account cloud;
+    struct idt_who seller, op;
+    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
+    operator_login(&c, &op);
+    validate(&c, &op, seller.org_id);
+    th_sleep_ms(1100);
+    struct th_api r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
+    th_api_free(&r);
+    r = api(&c, "POST", "/v1/products", &seller, outsourced_product);
+    char *id = created_id(&r);
+    char path[300];
+    snprintf(path, sizeof path, "/v1/products/%s/offers", id);
+    r = api(&c, "POST", path, &seller, "{\"kind\":\"free\"}");
+    EXPECT_STATUS(r, 201);
+    th_api_free(&r);
+
+    /* PUB-4: publishing submits; the seller asks for automatic publication. */
+    snprintf(path, sizeof path, "/v1/products/%s/publish", id);
+    r = api(&c, "POST", path, &seller, "{\"auto_publish\":true}");
+    EXPECT_STATUS(r, 202);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "in_review", "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/operator/reviews", &seller, NULL);
+    EXPECT_STATUS(r, 403);
+    th_api_free(&r);
+    char *rev = review_of(&c, &op, id);
+    char rpath[300];
+    snprintf(rpath, sizeof rpath, "/v1/operator/reviews/%s/reject", rev);
+    r = api(&c, "POST", rpath, &op, "{}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "comment", "required"), "a rejection says why: %s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", rpath, &op, "{\"comment\":\"The French description is machine-translated.\"}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "rejected");
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", id);
+    r = api(&c, "GET", path, &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "draft", "a rejected listing goes back to draft");
+    th_api_free(&r);
+    r = api(&c, "POST", rpath, &op, "{\"comment\":\"again\"}");
+    EXPECT_STATUS(r, 409);
+    th_api_free(&r);
+    free(rev);
+
+    /* Resubmitted without automatic publication: approval leaves it to the seller. */
+    snprintf(path, sizeof path, "/v1/products/%s/publish", id);
+    r = api(&c, "POST", path, &seller, "{}");
+    EXPECT_STATUS(r, 202);
+    th_api_free(&r);
+    rev = review_of(&c, &op, id);
+    snprintf(rpath, sizeof rpath, "/v1/operator/reviews/%s/approve", rev);
+    r = api(&c, "POST", rpath, &op, "{}");
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", id);
+    r = api(&c, "GET", path, &seller, NULL);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "approved");
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s/publish", id);
+    r = api(&c, "POST", path, &seller, "{}");
+    EXPECT_STATUS(r, 202);
+    cr_expect_str_eq(th_jstr(r.json, "state"), "published", "an approved listing is published at once: %s", r.body);
+    th_api_free(&r);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(subject, ',' ORDER BY seq) FROM %s.outbox WHERE subject LIKE 'mkt.evt.catalog.review.%%'",
+             c.schema);
+    char *subjects = th_sql(sql);
+    cr_expect_str_eq(subjects,
+                     "mkt.evt.catalog.review.submitted,mkt.evt.catalog.review.rejected,"
+                     "mkt.evt.catalog.review.submitted,mkt.evt.catalog.review.approved");
+    free(subjects);
+    free(rev), free(id);
+    idt_who_cleanup(&op), idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
