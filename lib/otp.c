@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ bool otp_code_at(const char *secret_b32, mkt_time now, int shift, char out[OTP_D
     if (n <= 0)
         return false;
     otp_code(secret, (size_t)n, otp_step(now) + shift, out);
-    memset(secret, 0, sizeof secret);
+    sodium_memzero(secret, sizeof secret); /* a plain memset of a dying buffer may be optimised away */
     return true;
 }
 
