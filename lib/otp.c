@@ -27,7 +27,8 @@ void otp_sha1(const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]) {
 void otp_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]) {
     static const unsigned char no_key[1];
     unsigned int len = 0;
-    /* libcrypto refuses a NULL key even when it is empty; a secret is never near INT_MAX bytes. */
+    /* An empty key or message may come as NULL: libcrypto gets valid pointers whatever its version.
+     * A secret is never near INT_MAX bytes. */
     if (key_len > INT_MAX ||
         !HMAC(EVP_sha1(), key_len ? key : no_key, (int)key_len, n ? data : (const void *)"", n, out, &len) ||
         len != OTP_SHA1_LEN)
