@@ -11,7 +11,7 @@
 B        ?= build
 SANITIZE ?=
 CC       ?= cc
-PKGS     := libnats libpq libprotobuf-c libuv libcurl jansson libmicrohttpd libsodium
+PKGS     := libnats libpq libprotobuf-c libuv libcurl jansson libmicrohttpd libsodium libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CRIT_LIBS  := $(shell pkg-config --libs criterion 2>/dev/null)

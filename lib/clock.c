@@ -1,4 +1,4 @@
-/* The shiftable wall clock and its ISO 8601 formatting. */
+/* The shiftable wall clock, its ISO 8601 formatting and the alignment of times on a period. */
 #include "clock.h"
 
 #include <stdatomic.h>
@@ -106,4 +106,17 @@ int clock_parse(const char *s, mkt_time *out) {
     time_t secs = timegm(&tm);
     *out = ((mkt_time)secs - tz) * 1000000 + us;
     return 0;
+}
+
+/* Remainder in [0, m) whatever the sign of a (C's % keeps the sign of a). */
+static mkt_time mod_floor(mkt_time a, mkt_time m) {
+    mkt_time r = a % m;
+    return r < 0 ? r + m : r;
+}
+
+mkt_time clock_next_aligned(mkt_time now, mkt_time period, mkt_time offset) {
+    /* now - r is the last boundary at or before now; reducing offset first keeps now - phase
+     * from overflowing for any offset. */
+    mkt_time phase = mod_floor(offset, period);
+    return now - mod_floor(now - phase, period) + period;
 }

@@ -1,5 +1,6 @@
 /* libsodium-backed primitives shared by identity (tokens, hashes), the cloud client and the
- * emulator (HMAC for request signatures). */
+ * emulator (HMAC for request signatures). Thin wrappers: hashing, MACs, hex, base64url and the
+ * constant-time comparison are all libsodium's own. */
 #include "crypto.h"
 
 #include <pthread.h>
@@ -32,14 +33,7 @@ void crypto_sha256(const void *data, size_t n, uint8_t out[CRYPTO_SHA256_LEN]) {
     crypto_hash_sha256(out, data, n);
 }
 
-void crypto_hex(const uint8_t *bytes, size_t n, char *out) {
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hex[bytes[i] >> 4];
-        out[2 * i + 1] = hex[bytes[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
+void crypto_hex(const uint8_t *bytes, size_t n, char *out) { sodium_bin2hex(out, 2 * n + 1, bytes, n); }
 
 void crypto_sha256_hex(const void *data, size_t n, char out[2 * CRYPTO_SHA256_LEN + 1]) {
     uint8_t d[CRYPTO_SHA256_LEN];

@@ -1,110 +1,38 @@
 /* Two-factor codes (RFC 6238 TOTP over RFC 4226 HOTP) for identity's AUTH-6 and for the tests that
  * play the authenticator app: HOTP truncation over HMAC-SHA1, the ±1-step check with the caller's
  * last used step so a code works once, base32 for secrets and the otpauth:// URI that apps scan.
- * SHA-1 is a straightforward block-at-a-time implementation (a check hashes a few dozen bytes, so
- * clarity wins over speed); the RFC 3174, 2202, 4648 and 6238 vectors are in tests/unit/otp_test.c. */
+ * SHA-1 and HMAC-SHA1 are libcrypto's one-shot calls, percent-encoding is libcurl's; the RFC 3174,
+ * 2202, 4648 and 6238 vectors are in tests/unit/otp_test.c. */
 #include "otp.h"
 
+#include <curl/curl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crypto.h"
 
 /* ---- SHA-1 and HMAC-SHA1 ------------------------------------------------------------------------- */
 
-static uint32_t rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
-
-static void compress(uint32_t h[5], const uint8_t block[64]) {
-    uint32_t w[80];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 | (uint32_t)block[4 * i + 2] << 8 |
-               block[4 * i + 3];
-    for (int i = 16; i < 80; i++)
-        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
-    for (int i = 0; i < 80; i++) {
-        uint32_t f, k;
-        if (i < 20)
-            f = (b & c) | (~b & d), k = 0x5A827999;
-        else if (i < 40)
-            f = b ^ c ^ d, k = 0x6ED9EBA1;
-        else if (i < 60)
-            f = (b & c) | (b & d) | (c & d), k = 0x8F1BBCDC;
-        else
-            f = b ^ c ^ d, k = 0xCA62C1D6;
-        uint32_t t = rol(a, 5) + f + e + k + w[i];
-        e = d, d = c, c = rol(b, 30), b = a, a = t;
-    }
-    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e;
-}
-
-void otp_sha1_init(struct otp_sha1 *c) {
-    static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
-    memcpy(c->h, iv, sizeof iv);
-    c->length = 0;
-    c->used = 0;
-}
-
-void otp_sha1_update(struct otp_sha1 *c, const void *data, size_t n) {
-    const uint8_t *p = data;
-    c->length += n;
-    while (n > 0) {
-        size_t take = 64 - c->used < n ? 64 - c->used : n;
-        memcpy(c->block + c->used, p, take);
-        c->used += take, p += take, n -= take;
-        if (c->used == 64) {
-            compress(c->h, c->block);
-            c->used = 0;
-        }
-    }
-}
-
-void otp_sha1_final(struct otp_sha1 *c, uint8_t out[OTP_SHA1_LEN]) {
-    uint64_t bits = c->length * 8;
-    uint8_t pad = 0x80, zero = 0, len[8];
-    otp_sha1_update(c, &pad, 1);
-    while (c->used != 56)
-        otp_sha1_update(c, &zero, 1);
-    for (int i = 0; i < 8; i++)
-        len[i] = (uint8_t)(bits >> (56 - 8 * i));
-    otp_sha1_update(c, len, 8);
-    for (int i = 0; i < 5; i++) {
-        out[4 * i] = (uint8_t)(c->h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)c->h[i];
-    }
-    memset(c, 0, sizeof *c);
-}
-
 void otp_sha1(const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]) {
-    struct otp_sha1 c;
-    otp_sha1_init(&c);
-    otp_sha1_update(&c, data, n);
-    otp_sha1_final(&c, out);
+    unsigned int len = 0;
+    if (EVP_Digest(n ? data : "", n, out, &len, EVP_sha1(), NULL) != 1 || len != OTP_SHA1_LEN)
+        abort(); /* only an allocation failure inside libcrypto gets here */
 }
 
 void otp_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]) {
-    uint8_t k[64] = {0}, pad[64], inner[OTP_SHA1_LEN];
-    if (key_len > 64)
-        otp_sha1(key, key_len, k);
-    else
-        memcpy(k, key, key_len);
-    struct otp_sha1 c;
-    for (int i = 0; i < 64; i++)
-        pad[i] = k[i] ^ 0x36;
-    otp_sha1_init(&c);
-    otp_sha1_update(&c, pad, 64);
-    otp_sha1_update(&c, data, n);
-    otp_sha1_final(&c, inner);
-    for (int i = 0; i < 64; i++)
-        pad[i] = k[i] ^ 0x5c;
-    otp_sha1_init(&c);
-    otp_sha1_update(&c, pad, 64);
-    otp_sha1_update(&c, inner, OTP_SHA1_LEN);
-    otp_sha1_final(&c, out);
-    memset(k, 0, sizeof k);
-    memset(pad, 0, sizeof pad);
+    static const unsigned char no_key[1];
+    unsigned int len = 0;
+    /* An empty key or message may come as NULL: libcrypto gets valid pointers whatever its version.
+     * A secret is never near INT_MAX bytes. */
+    if (key_len > INT_MAX ||
+        !HMAC(EVP_sha1(), key_len ? key : no_key, (int)key_len, n ? data : (const void *)"", n, out, &len) ||
+        len != OTP_SHA1_LEN)
+        abort();
 }
 
 /* ---- base32 ---------------------------------------------------------------------------------------- */
@@ -188,7 +116,7 @@ bool otp_code_at(const char *secret_b32, mkt_time now, int shift, char out[OTP_D
     if (n <= 0)
         return false;
     otp_code(secret, (size_t)n, otp_step(now) + shift, out);
-    memset(secret, 0, sizeof secret);
+    sodium_memzero(secret, sizeof secret); /* a plain memset of a dying buffer may be optimised away */
     return true;
 }
 
@@ -210,25 +138,15 @@ bool otp_verify(const uint8_t *secret, size_t n, const char *code, mkt_time now,
     return false;
 }
 
-/* Percent-encodes everything but RFC 3986 unreserved characters; false when out is too small. */
+/* Percent-encodes everything but RFC 3986 unreserved characters (curl_easy_escape's rule) into
+ * out; false when out is too small or libcurl could not allocate. */
 static bool url_encode(const char *s, char *out, size_t out_size) {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                     *p == '-' || *p == '.' || *p == '_' || *p == '~';
-        if (o + (plain ? 1 : 3) >= out_size)
-            return false;
-        if (plain) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return true;
+    char *enc = curl_easy_escape(NULL, s, 0); /* a NULL handle is allowed since libcurl 7.82 */
+    bool ok = enc && strlen(enc) < out_size;
+    if (ok)
+        memcpy(out, enc, strlen(enc) + 1);
+    curl_free(enc);
+    return ok;
 }
 
 bool otp_uri(const char *issuer, const char *account, const char *secret_b32, char *out, size_t out_size) {

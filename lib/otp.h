@@ -4,12 +4,13 @@
  * The service checks codes with otp_verify, remembering the last accepted step per account and
  * passing it in so that a code works once; tests compute codes as an app would with otp_code_at.
  *
- * SHA-1 (RFC 3174) and HMAC-SHA1 (RFC 2104) are here, and only here, because RFC 6238 and the
- * apps use them while libsodium has no SHA-1 and the build links no OpenSSL. Not for anything
- * else: SHA-1 is broken for collision resistance (HMAC-SHA1 is still sound as a MAC).
+ * SHA-1 and HMAC-SHA1 come from OpenSSL's libcrypto (RFC 6238 and the apps use SHA-1, which
+ * libsodium lacks); they are exposed here, and only for TOTP and its tests. Not for anything else:
+ * SHA-1 is broken for collision resistance (HMAC-SHA1 is still sound as a MAC).
  *
- * Pure and thread-safe; no allocation; times come from the caller (lib/clock in production).
- * Every pointer is borrowed for the duration of the call. */
+ * Pure and thread-safe; times come from the caller (lib/clock in production). Every pointer is
+ * borrowed for the duration of the call. The hashes allocate inside libcrypto and abort() when
+ * that fails (out of memory): a made-up MAC would turn into a guessable code. */
 #ifndef MKT_OTP_H
 #define MKT_OTP_H
 
@@ -26,21 +27,11 @@
 #define OTP_SECRET_B32_MAX 64 /* base32 of a secret, with room to spare */
 #define OTP_SHA1_LEN 20
 
-/* ---- SHA-1 and HMAC-SHA1 ---- */
+/* ---- SHA-1 and HMAC-SHA1 (libcrypto) ---- */
 
-/* Caller-owned state of an incremental SHA-1; otp_sha1_final wipes it. */
-struct otp_sha1 {
-    uint32_t h[5];
-    uint64_t length; /* bytes hashed so far */
-    uint8_t block[64];
-    size_t used;     /* bytes in block */
-};
-
-void otp_sha1_init(struct otp_sha1 *c);
-void otp_sha1_update(struct otp_sha1 *c, const void *data, size_t n);
-void otp_sha1_final(struct otp_sha1 *c, uint8_t out[OTP_SHA1_LEN]);
 /* SHA-1 of one buffer. */
 void otp_sha1(const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]);
+/* HMAC-SHA1 (RFC 2104); a key longer than the 64-byte block is hashed first, as the RFC says. */
 void otp_hmac_sha1(const void *key, size_t key_len, const void *data, size_t n, uint8_t out[OTP_SHA1_LEN]);
 
 /* ---- base32 ---- */
@@ -67,7 +58,7 @@ bool otp_code_at(const char *secret_b32, mkt_time now, int shift, char out[OTP_D
 bool otp_verify(const uint8_t *secret, size_t n, const char *code, mkt_time now, int64_t last_step,
                 int64_t *matched_step);
 /* otpauth://totp/<issuer>:<account>?secret=...&issuer=...&algorithm=SHA1&digits=6&period=30 into
- * out; false when it does not fit. */
+ * out (issuer and account percent-encoded); false when it does not fit. */
 bool otp_uri(const char *issuer, const char *account, const char *secret_b32, char *out, size_t out_size);
 
 #endif

@@ -4,6 +4,7 @@
 #include "pbjson.h"
 
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,26 +13,12 @@
 static json_t *message_json(const ProtobufCMessage *m);
 
 json_t *pbjson_base64(const uint8_t *data, size_t n) {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t out_len = 4 * ((n + 2) / 3);
-    char *out = malloc(out_len + 1);
+    size_t size = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL); /* with the NUL */
+    char *out = malloc(size);
     if (!out)
         return NULL;
-    char *p = out;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8 | data[i + 2];
-        *p++ = tab[v >> 18], *p++ = tab[(v >> 12) & 63], *p++ = tab[(v >> 6) & 63], *p++ = tab[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        *p++ = tab[v >> 18], *p++ = tab[(v >> 12) & 63], *p++ = '=', *p++ = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)data[i] << 16 | (uint32_t)data[i + 1] << 8;
-        *p++ = tab[v >> 18], *p++ = tab[(v >> 12) & 63], *p++ = tab[(v >> 6) & 63], *p++ = '=';
-    }
-    *p = '\0';
-    json_t *j = json_stringn(out, out_len);
+    sodium_bin2base64(out, size, data, n, sodium_base64_VARIANT_ORIGINAL);
+    json_t *j = json_stringn(out, size - 1);
     free(out);
     return j;
 }

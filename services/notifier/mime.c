@@ -1,6 +1,17 @@
 /* The MIME message builder: RFC 5322 headers with RFC 2047 encoded-words for non-ASCII text, a
  * multipart/alternative body (text then HTML, the order clients prefer), quoted-printable parts
- * so that no line exceeds 76 characters whatever the template or values contain. */
+ * so that no line exceeds 76 characters whatever the template or values contain. base64 (of the
+ * encoded-words) and SHA-256 (of the boundary) are libsodium's.
+ *
+ * Why not libcurl's curl_mime (checked against libcurl 7.88): it cannot give what mime_build
+ * promises. (1) It has no call that writes a message into memory: a curl_mime is only read by a
+ * transfer (CURLOPT_MIMEPOST), so neither mime_build's buffer, nor the unit tests, nor smtp.c's
+ * upload of that buffer could use it. (2) Its boundary is random (curl_mime_init draws it) and
+ * cannot be set, so sending the same ledger row twice would no longer give byte-identical mails.
+ * (3) It does not encode header values: Subject and display names would still need the RFC 2047
+ * code below. (4) Its quoted-printable encoder only treats CRLF as a line end: the templates' LF
+ * lines would come out as "=0A" unless rewritten first. What would remain for curl_mime is the
+ * part framing (a dozen lines), so all of it stays here. */
 #include "mime.h"
 
 #include <sodium.h>

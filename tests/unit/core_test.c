@@ -144,6 +144,17 @@ Test(crypto, sha256_and_hmac_vectors) {
     cr_expect(crypto_equal("abc", "abc", 3) && !crypto_equal("abc", "abd", 3));
 }
 
+Test(crypto, hex_is_lower_case_and_ends_with_nul) {
+    const uint8_t b[] = {0x00, 0x09, 0x0a, 0x7f, 0x80, 0xab, 0xff};
+    char hex[2 * sizeof b + 1];
+    memset(hex, 'X', sizeof hex);
+    crypto_hex(b, sizeof b, hex);
+    cr_expect_str_eq(hex, "00090a7f80abff");
+    char empty[1] = {'X'};
+    crypto_hex(b, 0, empty);
+    cr_expect_str_eq(empty, "");
+}
+
 Test(crypto, tokens_are_random_base64url) {
     char a[64], b[64];
     crypto_token(a, sizeof a, 32);
