@@ -49,7 +49,7 @@ IT_BINS    := $(patsubst tests/integration/%.c,$(B)/tests/it-%,$(IT_SRCS))
 # Generated sources are kept, so a second `make` has nothing to do.
 .SECONDARY: $(PROTO_C) $(PROTO_H)
 
-.PHONY: all tests deps asan test test-unit test-integration test-asan valgrind bench up down status logs format clean
+.PHONY: all tests deps asan test test-docs test-unit test-integration test-asan valgrind bench up down status logs format clean
 .DEFAULT_GOAL := all
 all: $(PROGRAMS)
 tests: $(UNIT_BINS) $(IT_BINS) $(PROGRAMS)
@@ -117,8 +117,13 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 test: deps
 	$(MAKE) -j$(JOBS) tests
+	$(MAKE) test-docs
 	$(MAKE) test-unit
 	$(MAKE) test-asan
+
+# The OpenAPI document is valid and describes exactly the gateway's route table.
+test-docs:
+	@perl tools/openapi-check.pl docs/openapi.yaml services/gateway/routes.c
 
 test-unit: $(UNIT_BINS)
 	@bash tests/harness/unit.sh $(UNIT_BINS)

@@ -12,6 +12,7 @@ PACKAGES=(
   libuv1-dev libcurl4-openssl-dev libjansson-dev
   libcriterion-dev libmicrohttpd-dev libsodium-dev libssl-dev
   python3 python3-aiosmtpd curl wrk procps
+  libjson-validator-perl libyaml-libyaml-perl
 )
 
 missing=()
