@@ -320,6 +320,32 @@ static bool find_param(const char *params, const char *key, const char **val, si
     return false;
 }
 
+/* True when the ';'-separated list holds `name` (case-insensitive). */
+static bool list_has(const char *list, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = list;; p++) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncasecmp(p, name, n) == 0)
+            return true;
+        if (!end)
+            return false;
+        p = end;
+    }
+}
+
+/* See struct oscsig_auth: the scheme's date header, or curl's X-<Service>-Date. */
+static void pick_date_header(struct oscsig_auth *a) {
+    const char *own = oscsig_date_header(a->scheme);
+    char alt[sizeof a->date_header];
+    snprintf(alt, sizeof alt, "X-%s-Date", a->service);
+    alt[2] = (char)toupper((unsigned char)alt[2]);
+    for (char *p = alt + 3; *p && *p != '-'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    bool use_alt = !list_has(a->signed_headers, own) && list_has(a->signed_headers, alt);
+    snprintf(a->date_header, sizeof a->date_header, "%s", use_alt ? alt : own);
+}
+
 err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, struct err *e) {
     struct oscsig_auth a = {0};
     if (!value)
@@ -382,27 +408,14 @@ err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, 
     for (size_t i = 0; i < n; i++)
         a.signature[i] = (char)tolower((unsigned char)v[i]);
     a.signature[n] = '\0';
+    pick_date_header(&a);
     *out = a;
     return ERR_OK;
 }
 
-/* True when the ';'-separated list holds `name` (case-insensitive). */
-static bool list_has(const char *list, const char *name) {
-    size_t len = strlen(name);
-    for (const char *p = list;; p++) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == len && strncasecmp(p, name, n) == 0)
-            return true;
-        if (!end)
-            return false;
-        p = end;
-    }
-}
-
 err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) {
     const char *want = service ? service : oscsig_default_service(a->scheme);
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
     if (strcmp(a->service, want) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "credential scope names service %s, not %s", a->service, want);
     if (!list_has(a->signed_headers, "host") || !list_has(a->signed_headers, date_hdr))
@@ -414,7 +427,7 @@ err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, st
 static err_code check_day(const struct oscsig_auth *a, const char *stamp, struct err *e) {
     if (!stamp || strlen(stamp) != OSCSIG_STAMP_LEN || strncmp(stamp, a->date8, 8) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "%s does not match the credential date",
-                       oscsig_date_header(a->scheme));
+                       a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme));
     return ERR_OK;
 }
 
@@ -425,7 +438,7 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
     struct oscsig_header h[32];
     char names[OSCSIG_SIGNED_HEADERS_MAX + 1];
     size_t n = 0;
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
     const char *stamp = NULL; /* set below: check_scope makes sure the date header is listed */
 
     if (oscsig_check_scope(a, service, e) != ERR_OK)
@@ -463,7 +476,7 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
 
 err_code oscsig_check_time(const struct oscsig_auth *a, const char *stamp, mkt_time now, mkt_time window,
                            struct err *e) {
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
     mkt_time t;
     struct err inner;
     if (oscsig_parse_stamp(stamp, &t, &inner) != ERR_OK)

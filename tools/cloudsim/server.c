@@ -114,6 +114,7 @@ static int dispatch_locked(struct server *s, const struct api_op *op, const stru
             .header_ctx = call->header_ctx,
             .body = call->body,
             .body_len = call->body_len,
+            .host = call->header(call->header_ctx, "host"),
         };
         enum api_error why;
         if (auth_authenticate(s->st, call->header(call->header_ctx, "authorization"), &sr, c.now,
