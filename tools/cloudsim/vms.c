@@ -61,9 +61,7 @@ static json_t *vm_json(const struct state_vm *vm) {
     json_object_set_new(o, "SubnetId", json_string(vm->subnet_id));
     json_object_set_new(o, "NetId", json_string(""));
     json_object_set_new(o, "ReservationId", json_string(vm->reservation_id));
-    json_object_set_new(o, "VmStateCode", json_integer(vm_state_code(vm->state)));
     json_object_set_new(o, "IsSourceDestChecked", json_true());
-    json_object_set_new(o, "ProductCodeNames", json_array());
     if (*vm->keypair)
         json_object_set_new(o, "KeypairName", json_string(vm->keypair));
     return o;
