@@ -334,16 +334,15 @@ static bool list_has(const char *list, const char *name) {
     }
 }
 
-/* See struct oscsig_auth: the scheme's date header, or curl's X-<Service>-Date. */
-static void pick_date_header(struct oscsig_auth *a) {
+const char *oscsig_auth_date_header(const struct oscsig_auth *a, char buf[OSCSIG_DATE_HEADER_MAX + 1]) {
     const char *own = oscsig_date_header(a->scheme);
-    char alt[sizeof a->date_header];
-    snprintf(alt, sizeof alt, "X-%s-Date", a->service);
-    alt[2] = (char)toupper((unsigned char)alt[2]);
-    for (char *p = alt + 3; *p && *p != '-'; p++)
+    snprintf(buf, OSCSIG_DATE_HEADER_MAX + 1, "X-%s-Date", a->service);
+    buf[2] = (char)toupper((unsigned char)buf[2]);
+    for (char *p = buf + 3; *p && *p != '-'; p++)
         *p = (char)tolower((unsigned char)*p);
-    bool use_alt = !list_has(a->signed_headers, own) && list_has(a->signed_headers, alt);
-    snprintf(a->date_header, sizeof a->date_header, "%s", use_alt ? alt : own);
+    if (list_has(a->signed_headers, own) || !list_has(a->signed_headers, buf))
+        snprintf(buf, OSCSIG_DATE_HEADER_MAX + 1, "%s", own);
+    return buf;
 }
 
 err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, struct err *e) {
@@ -408,14 +407,14 @@ err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, 
     for (size_t i = 0; i < n; i++)
         a.signature[i] = (char)tolower((unsigned char)v[i]);
     a.signature[n] = '\0';
-    pick_date_header(&a);
     *out = a;
     return ERR_OK;
 }
 
 err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) {
     const char *want = service ? service : oscsig_default_service(a->scheme);
-    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     if (strcmp(a->service, want) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "credential scope names service %s, not %s", a->service, want);
     if (!list_has(a->signed_headers, "host") || !list_has(a->signed_headers, date_hdr))
@@ -425,9 +424,10 @@ err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, st
 
 /* The date header must be a stamp of the credential's day: the signing key is derived from it. */
 static err_code check_day(const struct oscsig_auth *a, const char *stamp, struct err *e) {
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
     if (!stamp || strlen(stamp) != OSCSIG_STAMP_LEN || strncmp(stamp, a->date8, 8) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "%s does not match the credential date",
-                       a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme));
+                       oscsig_auth_date_header(a, date_buf));
     return ERR_OK;
 }
 
@@ -438,7 +438,8 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
     struct oscsig_header h[32];
     char names[OSCSIG_SIGNED_HEADERS_MAX + 1];
     size_t n = 0;
-    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     const char *stamp = NULL; /* set below: check_scope makes sure the date header is listed */
 
     if (oscsig_check_scope(a, service, e) != ERR_OK)
@@ -476,7 +477,8 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
 
 err_code oscsig_check_time(const struct oscsig_auth *a, const char *stamp, mkt_time now, mkt_time window,
                            struct err *e) {
-    const char *date_hdr = a->date_header[0] ? a->date_header : oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     mkt_time t;
     struct err inner;
     if (oscsig_parse_stamp(stamp, &t, &inner) != ERR_OK)

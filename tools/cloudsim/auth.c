@@ -76,7 +76,8 @@ err_code auth_authenticate(struct state *st, const char *authorization, const st
         }
         return ERR_UNAUTHENTICATED;
     }
-    const char *stamp = r->header(r->header_ctx, a.date_header);
+    char date_hdr[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *stamp = r->header(r->header_ctx, oscsig_auth_date_header(&a, date_hdr));
     bool fresh = window != AUTH_WINDOW_REAL && oscsig_check_time(&a, stamp, now, AUTH_SIG_WINDOW, e) == ERR_OK;
     if (!fresh && window != AUTH_WINDOW_SIM)
         fresh = oscsig_check_time(&a, stamp, real, AUTH_SIG_WINDOW, e) == ERR_OK;
