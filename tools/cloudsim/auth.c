@@ -1,8 +1,9 @@
 /* Authentication and authorization of API calls. The signature itself is lib/oscsig's business;
  * this file decides what the emulator does around it: either service (`api`, `oapi`) in the
- * scope, and the Region the endpoint's host name designates (api.<region>.localhost). A key is looked up by the access key in
- * the credential scope; malformed headers, inactive or expired keys, stale dates, unknown
- * Regions and Regions the account does not have fail like bad signatures do (code 1) but only
+ * scope, and the Region the endpoint's host name designates (api.<region>.localhost) must be
+ * the scope's. A key is looked up by the access key in the credential scope; malformed headers,
+ * inactive or expired keys, stale dates, unknown Regions, Regions the account does not have and
+ * Regions the host contradicts fail like bad signatures do (code 1) but only
  * signature mismatches count towards the lock: after AUTH_MAX_FAILURES in a row the key is
  * refused (code 13) for a minute, doubling on each new lock up to ten minutes; a good call resets
  * both counters. */
