@@ -320,6 +320,31 @@ static bool find_param(const char *params, const char *key, const char **val, si
     return false;
 }
 
+/* True when the ';'-separated list holds `name` (case-insensitive). */
+static bool list_has(const char *list, const char *name) {
+    size_t len = strlen(name);
+    for (const char *p = list;; p++) {
+        const char *end = strchr(p, ';');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == len && strncasecmp(p, name, n) == 0)
+            return true;
+        if (!end)
+            return false;
+        p = end;
+    }
+}
+
+const char *oscsig_auth_date_header(const struct oscsig_auth *a, char buf[OSCSIG_DATE_HEADER_MAX + 1]) {
+    const char *own = oscsig_date_header(a->scheme);
+    snprintf(buf, OSCSIG_DATE_HEADER_MAX + 1, "X-%s-Date", a->service);
+    buf[2] = (char)toupper((unsigned char)buf[2]);
+    for (char *p = buf + 3; *p && *p != '-'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (list_has(a->signed_headers, own) || !list_has(a->signed_headers, buf))
+        snprintf(buf, OSCSIG_DATE_HEADER_MAX + 1, "%s", own);
+    return buf;
+}
+
 err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, struct err *e) {
     struct oscsig_auth a = {0};
     if (!value)
@@ -386,23 +411,10 @@ err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, 
     return ERR_OK;
 }
 
-/* True when the ';'-separated list holds `name` (case-insensitive). */
-static bool list_has(const char *list, const char *name) {
-    size_t len = strlen(name);
-    for (const char *p = list;; p++) {
-        const char *end = strchr(p, ';');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == len && strncasecmp(p, name, n) == 0)
-            return true;
-        if (!end)
-            return false;
-        p = end;
-    }
-}
-
 err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) {
     const char *want = service ? service : oscsig_default_service(a->scheme);
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     if (strcmp(a->service, want) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "credential scope names service %s, not %s", a->service, want);
     if (!list_has(a->signed_headers, "host") || !list_has(a->signed_headers, date_hdr))
@@ -412,9 +424,10 @@ err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, st
 
 /* The date header must be a stamp of the credential's day: the signing key is derived from it. */
 static err_code check_day(const struct oscsig_auth *a, const char *stamp, struct err *e) {
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
     if (!stamp || strlen(stamp) != OSCSIG_STAMP_LEN || strncmp(stamp, a->date8, 8) != 0)
         return err_set(e, ERR_UNAUTHENTICATED, "%s does not match the credential date",
-                       oscsig_date_header(a->scheme));
+                       oscsig_auth_date_header(a, date_buf));
     return ERR_OK;
 }
 
@@ -425,7 +438,8 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
     struct oscsig_header h[32];
     char names[OSCSIG_SIGNED_HEADERS_MAX + 1];
     size_t n = 0;
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     const char *stamp = NULL; /* set below: check_scope makes sure the date header is listed */
 
     if (oscsig_check_scope(a, service, e) != ERR_OK)
@@ -463,7 +477,8 @@ err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const ch
 
 err_code oscsig_check_time(const struct oscsig_auth *a, const char *stamp, mkt_time now, mkt_time window,
                            struct err *e) {
-    const char *date_hdr = oscsig_date_header(a->scheme);
+    char date_buf[OSCSIG_DATE_HEADER_MAX + 1];
+    const char *date_hdr = oscsig_auth_date_header(a, date_buf);
     mkt_time t;
     struct err inner;
     if (oscsig_parse_stamp(stamp, &t, &inner) != ERR_OK)

@@ -93,6 +93,15 @@ struct oscsig_auth {
     char signature[OSCSIG_SIG_HEX_LEN + 1];
 };
 
+#define OSCSIG_DATE_HEADER_MAX (OSCSIG_FIELD_MAX + 8)
+
+/* The date header a parsed request was signed with, into buf (returned): the scheme's own
+ * ("X-Osc-Date", "X-Amz-Date") when SignedHeaders lists it, else "X-<Service>-Date" when listed
+ * (curl names the date header after its second provider, so `--aws-sigv4 osc:api:<region>:api`
+ * sends X-Api-Date), else the scheme's own (oscsig_check_scope then refuses the header).
+ * oscsig_check_scope, oscsig_verify and oscsig_check_time all use this header. */
+const char *oscsig_auth_date_header(const struct oscsig_auth *a, char buf[OSCSIG_DATE_HEADER_MAX + 1]);
+
 /* Parses an Authorization header value. ERR_UNAUTHENTICATED (reason says what is wrong, never
  * echoes the signature) when it is not a well-formed OSC4 or AWS4 header; *out is written only on
  * success. */
@@ -100,7 +109,7 @@ err_code oscsig_parse_authorization(const char *value, struct oscsig_auth *out, 
 
 /* What a verifier requires of a parsed header before it looks at the request or the key: the
  * credential scope names `service` (NULL = the scheme's default) and SignedHeaders lists `host`
- * and the scheme's date header. oscsig_verify applies it too; call it first when a malformed
+ * and the date header (oscsig_auth_date_header). oscsig_verify applies it too; call it first when a malformed
  * header must be told apart from a wrong signature (a server that locks keys after bad
  * signatures counts only the latter). ERR_UNAUTHENTICATED with the reason. */
 err_code oscsig_check_scope(const struct oscsig_auth *a, const char *service, struct err *e) MKT_MUST_USE;
@@ -110,8 +119,8 @@ typedef const char *(*oscsig_header_fn)(void *ctx, const char *name);
 
 /* Recomputes the signature of a received request from the headers named in a->signed_headers
  * (in canonical order; headers not listed are ignored) and compares it (constant time) with
- * a->signature. Checks oscsig_check_scope(a, service) and that the date header's day matches
- * the credential's. Does not check the time skew: see oscsig_check_time. ERR_UNAUTHENTICATED on
+ * a->signature. Checks oscsig_check_scope(a, service) and that the date header's
+ * (oscsig_auth_date_header) day matches the credential's. Does not check the time skew: see oscsig_check_time. ERR_UNAUTHENTICATED on
  * any mismatch. */
 err_code oscsig_verify(const struct oscsig_auth *a, const char *method, const char *path,
                        const char *query, oscsig_header_fn get_header, void *ctx,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# platform.sh up|down|status|logs BUILD_DIR: runs the whole platform locally as plain processes,
+# platform.sh up|down|status|logs|cloud-env BUILD_DIR: runs the whole platform locally as plain processes,
 # everything under .run/ at the repository root (data, logs, pids, the SMTP sink's Maildir at
 # .run/mail/): PostgreSQL, nats-server with JetStream, an SMTP sink, the cloud emulator, and every
-# service. `up` is idempotent (what runs is left alone); `down` stops exactly what `up` started.
+# service. `up` is idempotent (what runs is left alone); `down` stops exactly what `up` started;
+# `cloud-env` prints the emulator's demo accounts as OUTSCALE's own tools are configured.
 set -uo pipefail
 cmd=${1:?up|down|status|logs}; B=${2:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,23 +92,43 @@ The marketplace platform is up.
   gateway        $url          (try: curl $url/v1/regions)
   readiness      $url/readyz
   mails          $RUN/mail/new/   (Maildir of the SMTP sink on 127.0.0.1:$SMTP_PORT)
-  cloud emulator http://127.0.0.1:$CLOUD_PORT   (state: curl http://127.0.0.1:$CLOUD_PORT/_sim/state)
+  cloud emulator http://127.0.0.1:$CLOUD_PORT or http://api.<region>.localhost:$CLOUD_PORT
+                 (state: curl http://127.0.0.1:$CLOUD_PORT/_sim/state)
   events         MKT_NATS_URL=nats://127.0.0.1:$NATS_PORT $BIN/mktctl events tail
   logs           make logs   (files in $RUN/logs/)
   stop           make down
 MSG
       echo "Operator account: $OPERATOR_EMAIL / ${MKT_OPERATOR_PASSWORD:-$(cat "$RUN/secrets/operator.password")}"
-      if [ -f "$SEED" ]; then
-        echo "Demo OUTSCALE accounts in the emulator (from deploy/cloudsim-seed.json):"
-        /usr/bin/python3 -c 'import json,sys
-for a in json.load(open(sys.argv[1]))["accounts"]:
-    print("  %s  %-28s access key %s" % (a["account_id"], a.get("email",""), a["access_key"]))' "$SEED"
-      fi
+      cloud_env
       return 0
     fi
     printf '.'; sleep 0.5
   done
   echo " not ready after 60 s:"; curl -s "$url/readyz"; echo; echo "see make logs"; return 1
+}
+
+# The demo accounts as OUTSCALE's own tools (oapi-cli, osc-sdk-c, curl --aws-sigv4 osc) reach
+# them: an endpoint named like the cloud's (api.<region>.localhost resolves to loopback with no
+# configuration), from which they derive the Region and the signing service, and the variables
+# to paste into a shell. `platform.sh cloud-env` prints just this.
+cloud_env() {
+  [ -f "$SEED" ] || return 0
+  echo "Demo OUTSCALE accounts in the emulator (deploy/cloudsim-seed.json), for OUTSCALE's tools:"
+  /usr/bin/python3 - "$SEED" "$CLOUD_PORT" <<'PY'
+import json, sys
+seed, port = sys.argv[1], sys.argv[2]
+for a in json.load(open(seed))["accounts"]:
+    region = a["regions"][0]
+    print("  %s  %s  (Regions: %s)" % (a["account_id"], a.get("email", ""), " ".join(a["regions"])))
+    print("    export OSC_ENDPOINT_API=http://api.%s.localhost:%s OSC_REGION=%s OSC_ACCESS_KEY=%s OSC_SECRET_KEY=%s"
+          % (region, port, region, a["access_key"], a["secret_key"]))
+PY
+  cat <<MSG
+  Another Region: http://api.<region>.localhost:$CLOUD_PORT. Tools that want the path in the
+  endpoint (osc-sdk-go, Terraform, Packer): append /api/v1. Try:
+    curl --aws-sigv4 osc --user "\$OSC_ACCESS_KEY:\$OSC_SECRET_KEY" -H 'Content-Type: application/json' \\
+         -d '{}' "\$OSC_ENDPOINT_API/api/v1/ReadVms"
+MSG
 }
 
 down() {
@@ -127,4 +148,7 @@ status() {
 
 logs() { tail -n 20 "$RUN"/logs/*.log; }
 
-case $cmd in up) up ;; down) down ;; status) status ;; logs) logs ;; *) echo "usage: $0 up|down|status|logs" >&2; exit 2 ;; esac
+case $cmd in
+  up) up ;; down) down ;; status) status ;; logs) logs ;; cloud-env) cloud_env ;;
+  *) echo "usage: $0 up|down|status|logs|cloud-env" >&2; exit 2 ;;
+esac

@@ -683,3 +683,28 @@ Test(cloud_client, more_faults_than_tries_give_a_clear_error) {
     cloud_vms_free(vms);
     cloud_free(c);
 }
+
+/* The client, unchanged, against the emulator addressed as the cloud is: api.<region>.localhost.
+ * It signs with its own Region ("osc:osc:<region>:api"); the emulator checks it against the
+ * Region the host names, as the cloud's per-Region endpoints do. */
+Test(cloud_client, host_named_endpoint) {
+    struct account a = new_account();
+    char endpoint[128];
+    const char *port = strrchr(sim_url(), ':') + 1;
+    snprintf(endpoint, sizeof endpoint, "http://api.%s.localhost:%s", REGION, port);
+    struct cloud_config cfg = {.endpoint = endpoint, .region = REGION, .access_key = a.ak, .secret_key = a.sk,
+                               .timeout_ms = 10000, .max_tries = 1};
+    struct cloud *c = NULL;
+    struct err e = {0};
+    cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
+    struct cloud_accounts *l = NULL;
+    cr_assert_eq(cloud_read_accounts(c, &l, &e), ERR_OK, "%s", e.msg);
+    cr_assert_str_eq(l->items[0].account_id, a.id);
+    cloud_accounts_free(l);
+    cloud_free(c);
+    /* a client configured for another Region than its endpoint's is refused */
+    cfg.region = "cloudgouv-eu-west-1";
+    cr_assert_eq(cloud_new(&cfg, &c, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(cloud_call(c, "ReadVms", NULL, NULL, &e), ERR_UNAUTHENTICATED, "%s", e.msg);
+    cloud_free(c);
+}

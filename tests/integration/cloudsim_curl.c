@@ -48,8 +48,9 @@ static bool healthy(void *arg) {
     return th_http("GET", url, NULL, NULL, NULL) == 200;
 }
 
-/* Starts an emulator; `dir` empty = a fresh folder, else restart on that folder's state. */
-static void sim_start(struct sim *s, const char *dir) {
+/* Starts an emulator; `dir` empty = a fresh folder, else restart on that folder's state; `extra`
+ * (NULL-terminated, may be NULL) adds options. */
+static void sim_start_with(struct sim *s, const char *dir, const char *const *extra) {
     char port[16], seed[600];
     int p = th_free_port();
     snprintf(port, sizeof port, "127.0.0.1:%d", p);
@@ -63,13 +64,17 @@ static void sim_start(struct sim *s, const char *dir) {
     snprintf(seed, sizeof seed, "%s/seed.json", s->dir);
     snprintf(s->state, sizeof s->state, "%s/state.json", s->dir);
     write_seed(seed);
-    const char *argv[] = {"--listen", port, "--seed", seed, "--state", s->state, "--copy-delay-ms", "200", NULL};
+    const char *argv[16] = {"--listen", port, "--seed", seed, "--state", s->state, "--copy-delay-ms", "200"};
+    for (size_t i = 0, n = 8; extra && extra[i] && n < 15; i++)
+        argv[n++] = extra[i];
     s->proc = th_spawn("cloudsim", argv, NULL);
     if (!th_eventually(healthy, s, 10000)) {
         th_dump_log(&s->proc);
         cr_assert_fail("cloudsim did not answer on %s", s->url);
     }
 }
+
+static void sim_start(struct sim *s, const char *dir) { sim_start_with(s, dir, NULL); }
 
 static void sim_stop(struct sim *s) { cr_assert_eq(th_stop(&s->proc, SIGTERM, 10000), 0, "SIGTERM must exit 0"); }
 
@@ -126,6 +131,20 @@ static const char *code_of(const json_t *j) {
 }
 
 static const char *str_at(const json_t *o, const char *key) { return json_string_value(json_object_get(o, key)); }
+
+/* The same emulator addressed as the official tools address the cloud: api.<region>.localhost,
+ * signed with CURLOPT_AWS_SIGV4 "osc" (Region and service from the host name). */
+static struct sim named(const struct sim *s, const char *region) {
+    struct sim n = *s;
+    snprintf(n.url, sizeof n.url, "http://api.%s.localhost:%s", region, strrchr(s->url, ':') + 1);
+    return n;
+}
+
+static long tool(const struct sim *s, const char *op, const char *body, json_t **out) {
+    char path[128];
+    snprintf(path, sizeof path, "/api/v1/%s", op);
+    return curl_call(s, "osc", SELLER_AK, SELLER_SK, "POST", path, body, out);
+}
 
 /* ---- tests ---------------------------------------------------------------------------------- */
 
@@ -339,4 +358,84 @@ Test(cloudsim_curl, sigterm_drains_in_flight_calls) {
     sim_stop(&s);
     pthread_join(t, NULL);
     cr_assert_eq(call.status, 200, "the call in flight at SIGTERM is answered");
+}
+
+Test(cloudsim_curl, host_named_endpoint_and_what_the_specification_allows) {
+    struct sim s0;
+    sim_start(&s0, NULL);
+    struct sim s = named(&s0, REGION);
+    json_t *j = NULL;
+    char body[512];
+    /* ReadVmTypes (no signature needed, signed works too) and ReadSubregions */
+    cr_assert_eq(tool(&s, "ReadVmTypes", "{\"Filters\":{\"VmTypeNames\":[\"tinav5.c2r4p2\"]}}", &j), 200);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(json_object_get(j, "VmTypes"), 0), "VcoreCount")), 2);
+    json_decref(j);
+    cr_assert_eq(tool(&s, "ReadSubregions", "{}", &j), 200);
+    cr_assert_str_eq(str_at(json_array_get(json_object_get(j, "Subregions"), 0), "SubregionName"), REGION "a");
+    json_decref(j);
+    /* a VM, then an OMI from it without a name */
+    cr_assert_eq(tool(&s, "ReadImages", "{\"Filters\":{\"ImageNames\":[\"Debian*\"],\"ProductCodeNames\":[\"Linux\"],"
+                                        "\"Architectures\":[\"x86_64\"],\"RootDeviceTypes\":[\"bsu\"]}}",
+                      &j),
+                 200);
+    char base[32];
+    snprintf(base, sizeof base, "%s", str_at(json_array_get(json_object_get(j, "Images"), 0), "ImageId"));
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"ImageId\":\"%s\",\"VmType\":\"tinav5.c2r4p2\"}", base);
+    cr_assert_eq(tool(&s, "CreateVms", body, &j), 200);
+    const json_t *vm = json_array_get(json_object_get(j, "Vms"), 0);
+    char vm_id[32];
+    snprintf(vm_id, sizeof vm_id, "%s", str_at(vm, "VmId"));
+    cr_assert(json_is_array(json_object_get(vm, "Nics")) && str_at(vm, "PrivateIp") && str_at(vm, "ReservationId"));
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"VmId\":\"%s\",\"NoReboot\":true}", vm_id);
+    cr_assert_eq(tool(&s, "CreateImage", body, &j), 200);
+    const json_t *im = json_object_get(j, "Image");
+    cr_assert_str_eq(str_at(im, "ImageName"), str_at(im, "ImageId"));
+    cr_assert(json_is_array(json_object_get(im, "BootModes")) && str_at(im, "AccountAlias"));
+    json_decref(j);
+    cr_assert_eq(tool(&s, "ReadVms", "{\"Filters\":{\"VmStateCodes\":[16],\"SubregionNames\":[\"" REGION "a\"],"
+                                     "\"VmTypes\":[\"tinav5.c2r4p2\"]}}",
+                      &j),
+                 200);
+    cr_assert_eq(json_array_size(json_object_get(j, "Vms")), 1);
+    json_decref(j);
+    /* UpdateAccessKey with AccessKeyId only */
+    cr_assert_eq(tool(&s, "UpdateAccessKey", "{\"AccessKeyId\":\"" SELLER_AK "\"}", &j), 200);
+    cr_assert_str_eq(str_at(json_object_get(j, "AccessKey"), "State"), "ACTIVE");
+    json_decref(j);
+    /* consumption: whole days only */
+    cr_assert_eq(tool(&s, "ReadConsumptionAccount", "{\"FromDate\":\"2026-01-01\",\"ToDate\":\"2026-01-02\"}", &j),
+                 200);
+    cr_assert(json_is_array(json_object_get(j, "ConsumptionEntries")));
+    json_decref(j);
+    cr_assert_eq(tool(&s, "ReadConsumptionAccount",
+                      "{\"FromDate\":\"2026-01-01T10:00:00Z\",\"ToDate\":\"2026-01-02\"}", &j),
+                 400);
+    cr_assert_str_eq(code_of(j), "4000");
+    json_decref(j);
+    /* unknown keys are still refused; another Region's host is another Region */
+    cr_assert_eq(tool(&s, "ReadVms", "{\"Filters\":{\"Bogus\":[]}}", &j), 400);
+    cr_assert_str_eq(code_of(j), "3001");
+    json_decref(j);
+    struct sim gouv = named(&s0, "cloudgouv-eu-west-1");
+    cr_assert_eq(tool(&gouv, "ReadVms", "{}", &j), 200);
+    cr_assert_eq(json_array_size(json_object_get(j, "Vms")), 0, "the VM is in " REGION);
+    json_decref(j);
+    struct sim east = named(&s0, "us-east-2");
+    cr_assert_eq(tool(&east, "ReadVms", "{}", &j), 401, "the seller has no us-east-2 here");
+    json_decref(j);
+    sim_stop(&s0);
+}
+
+Test(cloudsim_curl, conflict_status_400_as_the_cloud) {
+    struct sim s;
+    const char *const extra[] = {"--conflict-status", "400", NULL};
+    sim_start_with(&s, NULL, extra);
+    json_t *j = NULL;
+    cr_assert_eq(osc(&s, SELLER_AK, SELLER_SK, "CreateUser", "{\"UserName\":\"twice\"}", NULL), 200);
+    cr_assert_eq(osc(&s, SELLER_AK, SELLER_SK, "CreateUser", "{\"UserName\":\"twice\"}", &j), 400);
+    cr_assert_str_eq(code_of(j), "9011");
+    json_decref(j);
+    sim_stop(&s);
 }

@@ -158,6 +158,8 @@ static const char *fake_get(void *ctx, const char *name) {
     return NULL;
 }
 
+#define SIG64 "3f779727702e57c0933ceec3f88e9af2496489a0eb7c8e654c99a570377a0278"
+
 static struct oscsig_auth vector_auth(void) {
     struct oscsig_request r = vector_request();
     char *auth = NULL;
@@ -422,7 +424,10 @@ static size_t sink(char *ptr, size_t size, size_t n, void *ud) {
     return size * n;
 }
 
-static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const char *service) {
+/* libcurl signs a request to `host` (NULL = 127.0.0.1; a name is resolved to loopback) with
+ * `sigv4`; we parse, verify and re-sign it, expecting `service` and the date header `date_hdr`. */
+static void curl_cross_check_as(const char *sigv4, const char *host, enum oscsig_scheme scheme, const char *service,
+                                const char *date_hdr) {
     struct capture cap = {0};
     cap.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
     cr_assert(cap.listen_fd >= 0);
@@ -434,11 +439,14 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     pthread_t th;
     cr_assert(pthread_create(&th, NULL, serve_once, &cap) == 0);
 
-    char url[128];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/api/v1/ReadImages", ntohs(addr.sin_port));
+    char url[128], resolve_entry[160];
+    snprintf(url, sizeof url, "http://%s:%d/api/v1/ReadImages", host ? host : "127.0.0.1", ntohs(addr.sin_port));
+    snprintf(resolve_entry, sizeof resolve_entry, "%s:%d:127.0.0.1", host ? host : "127.0.0.1", ntohs(addr.sin_port));
     const char *body = "{\"Filters\":{\"ImageIds\":[\"ami-12345678\"]}}";
     CURL *curl = curl_easy_init();
     struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *resolve = curl_slist_append(NULL, resolve_entry);
+    curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -452,6 +460,7 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     pthread_join(th, NULL);
     close(cap.listen_fd);
     curl_slist_free_all(hdrs);
+    curl_slist_free_all(resolve);
     curl_easy_cleanup(curl);
     cr_assert_eq(rc, CURLE_OK, "%s", curl_easy_strerror(rc));
 
@@ -470,6 +479,8 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     cr_assert_str_eq(a.service, service);
     cr_assert_str_eq(a.region, "eu-west-2");
     cr_assert_str_eq(a.access_key, AK);
+    char buf[OSCSIG_DATE_HEADER_MAX + 1];
+    cr_assert_str_eq(oscsig_auth_date_header(&a, buf), date_hdr);
     cr_assert_eq(oscsig_verify(&a, p.method, p.path, NULL, fake_get, &f, p.body, p.body_len, service, SK, &e),
                  ERR_OK, "%s (%s)", e.msg, authz);
 
@@ -477,7 +488,7 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     struct oscsig_header signed_h[3] = {
         {"Content-Type", fake_get(&f, "content-type")},
         {"Host", fake_get(&f, "host")},
-        {oscsig_date_header(scheme), fake_get(&f, oscsig_date_header(scheme))},
+        {date_hdr, fake_get(&f, date_hdr)},
     };
     struct oscsig_request r = {
         .scheme = scheme, .method = "POST", .path = "/api/v1/ReadImages", .headers = signed_h,
@@ -490,5 +501,41 @@ static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const
     free(mine);
 }
 
+static void curl_cross_check(const char *sigv4, enum oscsig_scheme scheme, const char *service) {
+    curl_cross_check_as(sigv4, NULL, scheme, service, oscsig_date_header(scheme));
+}
+
 Test(oscsig, libcurl_osc4_matches) { curl_cross_check("osc:osc:eu-west-2:api", OSCSIG_OSC4, "api"); }
 Test(oscsig, libcurl_aws4_matches) { curl_cross_check("aws:amz:eu-west-2:oapi", OSCSIG_AWS4, "oapi"); }
+
+/* How OUTSCALE's own tools sign: `osc` alone takes the service and the Region from the host
+ * name; curl names the date header after the second provider (osc:api:... sends X-Api-Date). */
+Test(oscsig, libcurl_host_derived_scopes_match) {
+    curl_cross_check_as("osc", "api.eu-west-2.localhost", OSCSIG_OSC4, "api", "X-Osc-Date");
+    curl_cross_check_as("aws:amz", "api.eu-west-2.localhost", OSCSIG_AWS4, "api", "X-Amz-Date");
+    curl_cross_check_as("osc:api:eu-west-2:api", "api.eu-west-2.localhost", OSCSIG_OSC4, "api", "X-Api-Date");
+    curl_cross_check_as("osc:oapi:eu-west-2:oapi", NULL, OSCSIG_OSC4, "oapi", "X-Oapi-Date");
+}
+
+Test(oscsig, date_header_follows_the_signed_headers) {
+    struct oscsig_auth a;
+    char buf[OSCSIG_DATE_HEADER_MAX + 1];
+    cr_assert_eq(oscsig_parse_authorization("OSC4-HMAC-SHA256 Credential=AK/20261121/eu-west-2/api/osc4_request, "
+                                            "SignedHeaders=content-type;host;x-api-date, Signature=" SIG64,
+                                            &a, NULL),
+                 ERR_OK);
+    cr_expect_str_eq(oscsig_auth_date_header(&a, buf), "X-Api-Date");
+    cr_expect_eq(oscsig_check_scope(&a, "api", NULL), ERR_OK);
+    cr_assert_eq(oscsig_parse_authorization("OSC4-HMAC-SHA256 Credential=AK/20261121/eu-west-2/api/osc4_request, "
+                                            "SignedHeaders=host;x-api-date;x-osc-date, Signature=" SIG64,
+                                            &a, NULL),
+                 ERR_OK);
+    cr_expect_str_eq(oscsig_auth_date_header(&a, buf), "X-Osc-Date", "the scheme's own wins");
+    cr_assert_eq(oscsig_parse_authorization("OSC4-HMAC-SHA256 Credential=AK/20261121/eu-west-2/api/osc4_request, "
+                                            "SignedHeaders=host;x-foo-date, Signature=" SIG64,
+                                            &a, NULL),
+                 ERR_OK);
+    cr_expect_str_eq(oscsig_auth_date_header(&a, buf), "X-Osc-Date");
+    struct err e = {0};
+    cr_expect_eq(oscsig_check_scope(&a, "api", &e), ERR_UNAUTHENTICATED, "no date header signed");
+}

@@ -125,7 +125,7 @@ static err_code read_keys(struct api_ctx *c) {
 static const struct jv_field update_key_fields[] = {
     API_DRY_RUN,
     {.name = "AccessKeyId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "State", .type = JV_STRING, .required = true, .one_of = key_states},
+    {.name = "State", .type = JV_STRING, .one_of = key_states},
     {.name = "ExpirationDate", .type = JV_STRING, .min = 1, .max = 64},
     {.name = "UserName", .type = JV_STRING, .min = 1, .max = 64},
 };
@@ -138,7 +138,9 @@ static err_code update_key(struct api_ctx *c) {
         return ERR_NOT_FOUND;
     if (parse_expiration(c, &expires) != ERR_OK)
         return ERR_INVALID;
-    k->active = strcmp(api_str(c, "State"), "ACTIVE") == 0;
+    /* only AccessKeyId is required: without State the key keeps its state */
+    if (api_opt(c, "State"))
+        k->active = strcmp(api_str(c, "State"), "ACTIVE") == 0;
     if (expires)
         k->expires = expires;
     k->modified = c->now;

@@ -216,10 +216,12 @@ static int post_account(struct server *s, const json_t *body, json_t **out) {
 static int post_image_state(struct server *s, const json_t *body, json_t **out) {
     const char *id = json_string_value(json_object_get(body, "image_id"));
     const char *state = json_string_value(json_object_get(body, "state"));
+    const json_t *jcomment = json_object_get(body, "comment");
+    const char *comment = json_string_value(jcomment);
     int status = 200;
     enum state_image_state to;
-    if (!id || !state || json_object_size(body) != 2) {
-        *out = error_json("give image_id and state");
+    if (!id || !state || json_object_size(body) != 2 + (jcomment != NULL) || (jcomment && !comment)) {
+        *out = error_json("give image_id, state and optionally comment");
         return 400;
     }
     if (strcmp(state, "pending") == 0)
@@ -239,6 +241,9 @@ static int post_image_state(struct server *s, const json_t *body, json_t **out) 
         *out = error_json("no such image");
     } else {
         im->state = to;
+        /* a failed copy says why in its StateComment */
+        state_set_str(&im->state_message,
+                      to != STATE_IMAGE_FAILED ? "" : comment ? comment : "the copy failed (forced by /_sim/images)");
         /* a forced pending image stays pending until forced again */
         im->ready_at = to == STATE_IMAGE_PENDING ? INT64_MAX : clock_now();
         if ((status = save_locked(s, out)) == 0) {

@@ -79,7 +79,8 @@ err_code api_fail(struct api_ctx *c, enum api_error id, const char *fmt, ...) {
 
 const struct api_op *api_find_op(const char *name) {
     static const struct api_op *const tables[] = {accounts_ops, images_ops,      tags_ops,     vms_ops,
-                                                  product_types_ops, eim_ops, policies_ops, access_keys_ops};
+                                                  product_types_ops, eim_ops, policies_ops, access_keys_ops,
+                                                  catalog_ops};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const struct api_op *op = tables[t]; op->name; op++)
             if (strcmp(op->name, name) == 0)

@@ -26,6 +26,14 @@
  *   API_E_MISSING_PARAM    7000  MissingParameter        400  required key absent
  *   API_E_DUPLICATE        9011  ResourceConflict        409  name already used
  *   API_E_IN_USE           9029  ResourceConflict        409  dependencies (group members, links)
+ *
+ * The conflict errors (6003, 9011, 9029) are permanent: retrying does not help. The 1.40
+ * specification declares no 409 for any emulated call (CreateImage, DeleteImage, CreateVms,
+ * StartVms, DeleteProductType, ... list 200/400/401/500; only calls such as
+ * AcceptNetPeering list 409), so the cloud answers them 400, and clients that retry 409 (the
+ * official SDKs, Terraform) would retry them in vain if they came as 409. `--conflict-status
+ * 400` (server_config.conflict_status) answers them as the cloud does; 409 stays the default
+ * while lib/cloud maps only 409 to ERR_CONFLICT.
  */
 #ifndef CLOUDSIM_API_H
 #define CLOUDSIM_API_H
@@ -106,6 +114,7 @@ extern const struct api_op product_types_ops[];
 extern const struct api_op eim_ops[];
 extern const struct api_op policies_ops[];
 extern const struct api_op access_keys_ops[];
+extern const struct api_op catalog_ops[];
 
 /* The operation with this exact name across all tables, or NULL. */
 const struct api_op *api_find_op(const char *name);

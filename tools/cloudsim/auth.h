@@ -31,7 +31,18 @@ struct auth_request {
     void *header_ctx;
     const char *body;
     size_t body_len;
+    const char *host; /* the Host header (NULL when absent): api.<region>.localhost names a Region */
 };
+
+/* The credential scope's service may be either: OUTSCALE documents `api`, its own mock and
+ * older libcurl versions (service taken from the host name) use `oapi` too. */
+#define AUTH_SERVICES "api", "oapi"
+
+/* The Region an endpoint's host name designates, as the official tools derive it:
+ * `api.<region>.<domain>` or `oapi.<region>.<domain>` (a port may follow), e.g.
+ * api.eu-west-2.localhost:3000 or api.eu-west-2.outscale.com. Copies it into out and returns
+ * true; false (out untouched) for other hosts such as 127.0.0.1:3000 or localhost. */
+bool auth_host_region(const char *host, char *out, size_t n);
 
 struct auth_caller {
     const struct state_account *account; /* borrowed from the state */
@@ -40,8 +51,9 @@ struct auth_caller {
     char access_key[64];
 };
 
-/* Authenticates the request at emulator time `now` (`real` is the unshifted wall clock). On
- * failure returns ERR_UNAUTHENTICATED and sets *error to API_E_AUTH_FAILED or API_E_LOCKED with
+/* Authenticates the request at emulator time `now` (`real` is the unshifted wall clock). The
+ * Region is the credential scope's; when the host names one (auth_host_region) the scope must
+ * name the same, as on the cloud, whose endpoints each serve one Region. On failure returns ERR_UNAUTHENTICATED and sets *error to API_E_AUTH_FAILED or API_E_LOCKED with
  * the reason in e. */
 err_code auth_authenticate(struct state *st, const char *authorization, const struct auth_request *r, mkt_time now,
                            mkt_time real, enum auth_window window, struct auth_caller *out, enum api_error *error,

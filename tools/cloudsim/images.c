@@ -1,4 +1,5 @@
-/* OMIs: copies within a Region (CreateImage with SourceImageId), reads with the real visibility
+/* OMIs: copies within a Region (CreateImage with SourceImageId) and OMIs built from a VM
+ * (CreateImage with VmId; ImageName optional, the id then names it), reads with the real visibility
  * rule (own, public, shared with the caller's account) and filters, launch-permission and
  * product-code updates, and deletion by the owner. A copy starts "pending" and becomes
  * "available" copy_delay later on the emulator clock (state_tick); it carries the source's
@@ -10,6 +11,8 @@
 
 static const char *const image_states[] = {"pending", "available", "failed", NULL};
 #define IMAGE_NAME_CHARS "_ ()/.-"
+#define IMAGE_ARCHITECTURE "x86_64"
+#define IMAGE_ROOT_DEVICE_TYPE "bsu"
 
 bool images_visible(const struct state_image *im, const char *account, const char *region) {
     if (strcmp(im->region, region) != 0)
@@ -38,61 +41,111 @@ static json_t *image_json(const struct state_image *im, const char *account) {
     }
     char location[1024];
     snprintf(location, sizeof location, "%s/%s", im->account_id, im->name);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:{}, s:o, s:{s:b, s:o}, s:o, s:o, s:s, s:s, s:s, s:s, s:[], s:s}",
-                     "ImageId", im->id, "ImageName", im->name, "AccountId", im->account_id, "Description",
-                     im->description, "State", state_image_state_name(im->state), "StateComment", "CreationDate",
-                     api_time(im->created), "PermissionsToLaunch", "GlobalPermission", im->is_public, "AccountIds",
-                     shared, "ProductCodes", state_strs_json(&im->product_codes), "Tags",
-                     state_tags_json(&im->tags), "ImageType", "machine", "Architecture", "x86_64", "RootDeviceName",
-                     "/dev/sda1", "RootDeviceType", "bsu", "BlockDeviceMappings", "FileLocation", location);
+    json_t *comment = *im->state_message ? json_pack("{s:s, s:s}", "StateCode", "InternalError", "StateMessage",
+                                                     im->state_message)
+                                         : json_object();
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:{s:b, s:o}, s:o, s:o, s:s, s:s, s:s, s:s, s:[], s:s, "
+                     "s:[s]}",
+                     "ImageId", im->id, "ImageName", im->name, "AccountId", im->account_id, "AccountAlias", "",
+                     "Description", im->description, "State", state_image_state_name(im->state), "StateComment",
+                     comment, "CreationDate", api_time(im->created), "PermissionsToLaunch", "GlobalPermission",
+                     im->is_public, "AccountIds", shared, "ProductCodes", state_strs_json(&im->product_codes), "Tags",
+                     state_tags_json(&im->tags), "ImageType", "machine", "Architecture", IMAGE_ARCHITECTURE,
+                     "RootDeviceName", "/dev/sda1", "RootDeviceType", IMAGE_ROOT_DEVICE_TYPE, "BlockDeviceMappings",
+                     "FileLocation", location, "BootModes", "legacy");
 }
 
 /* ---- CreateImage ------------------------------------------------------------------------------ */
 
 static const struct jv_field create_image_fields[] = {
     API_DRY_RUN,
-    {.name = "SourceImageId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "SourceRegionName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "ImageName", .type = JV_STRING, .required = true, .min = 3, .max = 128},
+    {.name = "SourceImageId", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "SourceRegionName", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "VmId", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "NoReboot", .type = JV_BOOL},
+    {.name = "ImageName", .type = JV_STRING, .min = 3, .max = 128},
     {.name = "Description", .type = JV_STRING, .min = 0, .max = 255},
     {.name = "ProductCodes", .type = JV_ARRAY, .min = 0, .max = 32, .items = JV_STRING, .unique = true},
 };
 static const struct jv_schema create_image_schema = JV_SCHEMA(create_image_fields);
 
-static err_code create_image(struct api_ctx *c) {
-    const char *name = api_str(c, "ImageName");
-    if (strcmp(api_str(c, "SourceRegionName"), c->region) != 0)
+/* Where a new image comes from: a visible, available image (a copy) or one of the caller's VMs
+ * (an OMI built from it, what sellers do for their source OMIs). */
+struct image_source {
+    const char *id, *description;
+    const struct state_strs *product_codes;
+};
+
+static err_code find_source(struct api_ctx *c, struct image_source *out) {
+    const char *image_id = api_opt(c, "SourceImageId"), *vm_id = api_opt(c, "VmId");
+    if (!image_id == !vm_id)
+        return api_fail(c, !image_id ? API_E_MISSING_PARAM : API_E_INVALID_VALUE,
+                        "give exactly one of SourceImageId and VmId");
+    if (vm_id) {
+        if (api_opt(c, "SourceRegionName"))
+            return api_fail(c, API_E_INVALID_VALUE, "SourceRegionName: only for copies (SourceImageId)");
+        const struct state_vm *vm = state_vm_find(c->st, vm_id);
+        if (!vm || strcmp(vm->account_id, c->account->id) != 0 || strcmp(vm->region, c->region) != 0)
+            return api_fail(c, API_E_NO_VM, "the VM '%s' does not exist", vm_id);
+        if (vm->state == STATE_VM_SHUTTING_DOWN || vm->state == STATE_VM_TERMINATED)
+            return api_fail(c, API_E_INVALID_STATE, "the VM '%s' is %s", vm->id, state_vm_state_name(vm->state));
+        /* NoReboot: the emulated VM is neither stopped nor rebooted either way */
+        *out = (struct image_source){vm->id, "", &vm->product_codes};
+        return ERR_OK;
+    }
+    const char *region = api_opt(c, "SourceRegionName");
+    if (region && strcmp(region, c->region) != 0)
         return api_fail(c, API_E_INVALID_VALUE, "SourceRegionName: copies never cross Regions (this is %s)",
                         c->region);
-    if (!api_chars_ok(name, IMAGE_NAME_CHARS))
-        return api_fail(c, API_E_INVALID_VALUE,
-                        "ImageName: only letters, digits, spaces and _()/.- are allowed");
-    struct state_image *src = images_find_visible(c, api_str(c, "SourceImageId"));
+    if (json_object_get(c->req, "NoReboot"))
+        return api_fail(c, API_E_INVALID_VALUE, "NoReboot: only with VmId");
+    struct state_image *src = images_find_visible(c, image_id);
     if (!src)
         return ERR_NOT_FOUND;
     if (src->state != STATE_IMAGE_AVAILABLE)
         return api_fail(c, API_E_INVALID_STATE, "the image '%s' is %s, not available", src->id,
                         state_image_state_name(src->state));
-    const json_t *codes = json_object_get(c->req, "ProductCodes");
-    if (api_check_product_codes(c, codes) != ERR_OK)
-        return ERR_NOT_FOUND;
+    *out = (struct image_source){src->id, src->description, &src->product_codes};
+    return ERR_OK;
+}
+
+static bool name_taken(const struct api_ctx *c, const char *name) {
     for (size_t i = 0; i < c->st->images.n; i++) {
         const struct state_image *im = c->st->images.v[i];
         if (strcmp(im->account_id, c->account->id) == 0 && strcmp(im->region, c->region) == 0 &&
             strcmp(im->name, name) == 0)
-            return api_fail(c, API_E_DUPLICATE, "an image named '%s' already exists", name);
+            return true;
     }
+    return false;
+}
+
+static err_code create_image(struct api_ctx *c) {
+    const char *name = api_opt(c, "ImageName");
+    struct image_source src = {0};
+    if (name && !api_chars_ok(name, IMAGE_NAME_CHARS))
+        return api_fail(c, API_E_INVALID_VALUE,
+                        "ImageName: only letters, digits, spaces and _()/.- are allowed");
+    err_code rc = find_source(c, &src);
+    if (rc != ERR_OK)
+        return rc;
+    const json_t *codes = json_object_get(c->req, "ProductCodes");
+    if (api_check_product_codes(c, codes) != ERR_OK)
+        return ERR_NOT_FOUND;
+    if (name && name_taken(c, name))
+        return api_fail(c, API_E_DUPLICATE, "an image named '%s' already exists", name);
     struct state_image *im = state_image_new();
     state_new_id(c->st, "ami", im->id, sizeof im->id);
     snprintf(im->account_id, sizeof im->account_id, "%s", c->account->id);
     snprintf(im->region, sizeof im->region, "%s", c->region);
-    state_set_str(&im->name, name);
-    state_set_str(&im->description, api_opt(c, "Description") ? api_str(c, "Description") : src->description);
-    state_set_str(&im->source_id, src->id);
+    /* without ImageName the image is named after its id, which no other image of the account
+     * can carry (ids are unique, names have no "ami-" prefix rule to collide with) */
+    state_set_str(&im->name, name ? name : im->id);
+    state_set_str(&im->description, api_opt(c, "Description") ? api_str(c, "Description") : src.description);
+    state_set_str(&im->source_id, src.id);
     im->state = STATE_IMAGE_PENDING;
     im->created = c->now;
     im->ready_at = c->now + c->st->copy_delay;
-    state_strs_copy(&im->product_codes, &src->product_codes);
+    state_strs_copy(&im->product_codes, src.product_codes);
     size_t i;
     const json_t *v;
     json_array_foreach(codes, i, v) if (!state_strs_has(&im->product_codes, json_string_value(v)))
@@ -106,12 +159,15 @@ static err_code create_image(struct api_ctx *c) {
 
 static const struct jv_field image_filter_fields[] = {
     API_STRINGS("AccountIds"),
+    API_STRINGS("Architectures"),
     API_STRINGS("Descriptions"),
     API_STRINGS("ImageIds"),
     API_STRINGS("ImageNames"),
     API_STRINGS("PermissionsToLaunchAccountIds"),
     {.name = "PermissionsToLaunchGlobalPermission", .type = JV_BOOL},
     API_STRINGS("ProductCodes"),
+    API_STRINGS("ProductCodeNames"),
+    API_STRINGS("RootDeviceTypes"),
     {.name = "States", .type = JV_ARRAY, .items = JV_STRING, .one_of = image_states},
     API_STRINGS("TagKeys"),
     API_STRINGS("TagValues"),
@@ -125,9 +181,24 @@ static const struct jv_field read_images_fields[] = {
 };
 static const struct jv_schema read_images_schema = JV_SCHEMA(read_images_fields);
 
-static bool image_matches(const struct state_image *im, const json_t *f) {
+/* ProductCodeNames: the names (descriptions) of the image's product types, with wildcards. */
+static bool product_code_names_match(const struct state *st, const struct state_image *im, const json_t *f) {
+    const json_t *names = json_object_get(f, "ProductCodeNames");
+    if (!names)
+        return true;
+    for (size_t i = 0; i < im->product_codes.n; i++) {
+        const struct state_product_type *pt = state_product_type_find(st, im->product_codes.v[i]);
+        if (pt && api_filter_glob(f, "ProductCodeNames", pt->description))
+            return true;
+    }
+    return false;
+}
+
+static bool image_matches(const struct state *st, const struct state_image *im, const json_t *f) {
     const json_t *global = json_object_get(f, "PermissionsToLaunchGlobalPermission");
-    return api_filter_str(f, "AccountIds", im->account_id) && api_filter_glob(f, "Descriptions", im->description) &&
+    return api_filter_str(f, "AccountIds", im->account_id) && api_filter_str(f, "Architectures", IMAGE_ARCHITECTURE) &&
+           api_filter_str(f, "RootDeviceTypes", IMAGE_ROOT_DEVICE_TYPE) && product_code_names_match(st, im, f) &&
+           api_filter_glob(f, "Descriptions", im->description) &&
            api_filter_str(f, "ImageIds", im->id) && api_filter_glob(f, "ImageNames", im->name) &&
            api_filter_any(f, "PermissionsToLaunchAccountIds", &im->launch_accounts) &&
            (!global || json_is_true(global) == im->is_public) &&
@@ -140,7 +211,7 @@ static err_code read_images(struct api_ctx *c) {
     json_t *all = json_array();
     for (size_t i = 0; i < c->st->images.n; i++) {
         const struct state_image *im = c->st->images.v[i];
-        if (images_visible(im, c->account->id, c->region) && image_matches(im, f))
+        if (images_visible(im, c->account->id, c->region) && image_matches(c->st, im, f))
             json_array_append_new(all, image_json(im, c->account->id));
     }
     return api_page(c, "Images", all);

@@ -5,7 +5,8 @@
  * the drain ends the process at once.
  *
  *   cloudsim --listen 127.0.0.1:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N]
- *            [--vm-delay-ms N] [--threads N] [--sig-clock sim|real|either] [--log-level LEVEL] */
+ *            [--vm-delay-ms N] [--threads N] [--sig-clock sim|real|either] [--conflict-status 409|400]
+ *            [--log-level LEVEL] */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 static void usage(void) {
     fprintf(stderr, "usage: cloudsim --listen ADDR:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N (2000)]\n"
                     "                [--vm-delay-ms N (0)] [--threads N (4)] [--sig-clock sim|real|either (sim)]\n"
-                    "                [--log-level debug|info|warn|error]\n");
+                    "                [--conflict-status 409|400 (409)] [--log-level debug|info|warn|error]\n");
 }
 
 static bool parse_int(const char *s, int min, int max, int *out) {
@@ -75,6 +76,9 @@ int main(int argc, char **argv) {
             ok = ok && parse_int(v, 1, 64, &cfg.threads);
         else if (strcmp(a, "--sig-clock") == 0)
             ok = ok && parse_window(v, &cfg.sig_window);
+        else if (strcmp(a, "--conflict-status") == 0)
+            ok = ok && parse_int(v, 400, 409, &cfg.conflict_status) &&
+                 (cfg.conflict_status == 400 || cfg.conflict_status == 409);
         else if (strcmp(a, "--log-level") == 0)
             level = v;
         else

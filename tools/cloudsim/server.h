@@ -23,6 +23,8 @@ struct server_config {
     int vm_delay_ms;        /* VM transient states */
     int threads;
     enum auth_window sig_window; /* clock of the 5-minute signature window */
+    int conflict_status;         /* HTTP status of the conflict errors (6003, 9011, 9029): 409 (0 =
+                                    default) or 400, the cloud's (see api.h) */
 };
 
 struct http_server;
@@ -33,6 +35,7 @@ struct server {
     struct admin_faults faults;
     struct http_server *http;
     enum auth_window sig_window;
+    int conflict_status; /* 409 or 400 */
 };
 
 /* One request as the pipeline sees it; everything borrowed for the call. */

@@ -191,6 +191,7 @@ struct state_image *state_image_new(void) {
     im->name = xstrdup("");
     im->description = xstrdup("");
     im->source_id = xstrdup("");
+    im->state_message = xstrdup("");
     return im;
 }
 
@@ -200,6 +201,7 @@ void state_image_free(struct state_image *im) {
     free(im->name);
     free(im->description);
     free(im->source_id);
+    free(im->state_message);
     state_strs_clear(&im->launch_accounts);
     state_strs_clear(&im->product_codes);
     tags_clear(&im->tags);
@@ -210,6 +212,7 @@ struct state_vm *state_vm_new(void) {
     struct state_vm *vm = xcalloc(1, sizeof *vm);
     vm->vm_type = xstrdup("");
     vm->keypair = xstrdup("");
+    vm->subnet_id = xstrdup("");
     return vm;
 }
 
@@ -218,6 +221,7 @@ void state_vm_free(struct state_vm *vm) {
         return;
     free(vm->vm_type);
     free(vm->keypair);
+    free(vm->subnet_id);
     state_strs_clear(&vm->product_codes);
     tags_clear(&vm->tags);
     free(vm);
@@ -703,6 +707,9 @@ json_t *state_to_json(const struct state *st) {
                               time_json(im->ready_at), "public", im->is_public, "launch_accounts",
                               state_strs_json(&im->launch_accounts), "product_codes",
                               state_strs_json(&im->product_codes), "tags", tags_json_raw(&im->tags)));
+        if (*im->state_message)
+            json_object_set_new(json_array_get(images, json_array_size(images) - 1), "state_message",
+                                json_string(im->state_message));
     }
     for (size_t i = 0; i < st->vms.n; i++) {
         const struct state_vm *vm = st->vms.v[i];
@@ -712,6 +719,10 @@ json_t *state_to_json(const struct state *st) {
                            "keypair", vm->keypair, "state", state_vm_state_name(vm->state), "created",
                            time_json(vm->created), "state_since", time_json(vm->state_since), "product_codes",
                            state_strs_json(&vm->product_codes), "tags", tags_json_raw(&vm->tags)));
+        json_t *o = json_array_get(vms, json_array_size(vms) - 1);
+        json_object_set_new(o, "subnet_id", json_string(vm->subnet_id));
+        json_object_set_new(o, "reservation_id", json_string(vm->reservation_id));
+        json_object_set_new(o, "launch_number", json_integer(vm->launch_number));
     }
     for (size_t i = 0; i < st->product_types.n; i++) {
         const struct state_product_type *pt = st->product_types.v[i];
@@ -847,6 +858,7 @@ static err_code load_images(struct state *st, const json_t *arr, struct err *e) 
         state_set_str(&im->name, jstr(o, "name"));
         state_set_str(&im->description, jstr(o, "description"));
         state_set_str(&im->source_id, jstr(o, "source_image_id"));
+        state_set_str(&im->state_message, jstr(o, "state_message"));
         im->state = (enum state_image_state)s;
         im->created = jtime(o, "created");
         im->ready_at = jtime(o, "ready_at");
@@ -873,6 +885,9 @@ static err_code load_vms(struct state *st, const json_t *arr, struct err *e) {
         COPY_ID(vm->image_id, o, "image_id");
         state_set_str(&vm->vm_type, jstr(o, "vm_type"));
         state_set_str(&vm->keypair, jstr(o, "keypair"));
+        state_set_str(&vm->subnet_id, jstr(o, "subnet_id"));
+        COPY_ID(vm->reservation_id, o, "reservation_id");
+        vm->launch_number = (int)json_integer_value(json_object_get(o, "launch_number"));
         vm->state = (enum state_vm_state)s;
         vm->created = jtime(o, "created");
         vm->state_since = jtime(o, "state_since");

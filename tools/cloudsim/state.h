@@ -74,7 +74,9 @@ struct state_image {
     char id[16]; /* ami-xxxxxxxx */
     char account_id[STATE_ACCOUNT_ID_LEN + 1];
     char region[32];
-    char *name, *description, *source_id; /* source_id "" for the base OMIs */
+    char *name, *description, *source_id; /* source_id: the image or VM it was made from, "" for
+                                             the base OMIs */
+    char *state_message; /* why a copy failed (StateComment), "" otherwise */
     enum state_image_state state;
     mkt_time created, ready_at; /* pending until ready_at */
     bool is_public;
@@ -97,6 +99,9 @@ struct state_vm {
     char region[32];
     char image_id[16];
     char *vm_type, *keypair; /* keypair "" when none */
+    char *subnet_id;         /* "" when launched outside a Net */
+    char reservation_id[16]; /* r-xxxxxxxx, shared by the VMs of one CreateVms call */
+    int launch_number;       /* index within that call */
     enum state_vm_state state;
     mkt_time created, state_since;
     struct state_strs product_codes;

@@ -4,6 +4,7 @@
  * (state_tick); a terminated VM stays visible for an hour, like on the real cloud, then
  * disappears. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -16,17 +17,51 @@ static const char *const vm_states[] = {"pending", "running", "stopping", "stopp
                                         NULL};
 static const char *const performances[] = {"medium", "high", "highest", NULL};
 
-static json_t *vm_json(const struct state_vm *vm, int launch_number) {
-    char subregion[40];
-    snprintf(subregion, sizeof subregion, "%sa", vm->region);
+/* The state codes the API pairs with the state names. */
+static int vm_state_code(enum state_vm_state st) {
+    switch (st) {
+    case STATE_VM_PENDING: return 0;
+    case STATE_VM_RUNNING: return 16;
+    case STATE_VM_SHUTTING_DOWN: return 32;
+    case STATE_VM_TERMINATED: return 48;
+    case STATE_VM_STOPPING: return 64;
+    case STATE_VM_STOPPED: return 80;
+    }
+    return 0;
+}
+
+static void subregion_of(const struct state_vm *vm, char out[40]) { snprintf(out, 40, "%sa", vm->region); }
+
+/* A stable private address derived from the VM id (public-cloud VMs get one outside any Net). */
+static void private_ip_of(const struct state_vm *vm, char out[20]) {
+    unsigned long h = strtoul(vm->id + 2, NULL, 16);
+    snprintf(out, 20, "10.%lu.%lu.%lu", (h >> 16) & 0xff, (h >> 8) & 0xff, (h & 0xfd) + 2);
+}
+
+static json_t *vm_json(const struct state_vm *vm) {
+    char subregion[40], ip[20], dns[96];
+    subregion_of(vm, subregion);
+    private_ip_of(vm, ip);
+    snprintf(dns, sizeof dns, "ip-%s.%s.compute.internal", ip, vm->region);
+    for (size_t i = 3; /* ip-10-1-2-3.<region>.compute.internal */ dns[i] && i < 3 + strlen(ip); i++)
+        if (dns[i] == '.')
+            dns[i] = '-';
     json_t *o = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:b, s:s, s:[], s:[]}",
         "VmId", vm->id, "VmType", vm->vm_type, "ImageId", vm->image_id, "State", state_vm_state_name(vm->state),
-        "StateReason", "", "CreationDate", api_time(vm->created), "LaunchNumber", launch_number, "ProductCodes",
+        "StateReason", "", "CreationDate", api_time(vm->created), "LaunchNumber", vm->launch_number, "ProductCodes",
         state_strs_json(&vm->product_codes), "Tags", state_tags_json(&vm->tags), "Placement", "SubregionName",
         subregion, "Tenancy", "default", "Architecture", "x86_64", "Performance", "high", "RootDeviceType", "bsu",
         "RootDeviceName", "/dev/sda1", "DeletionProtection", 0, "VmInitiatedShutdownBehavior", "stop",
         "SecurityGroups", "BlockDeviceMappings");
+    /* what a VM has outside a Net: no NICs, a private address, no subnet */
+    json_object_set_new(o, "Nics", json_array());
+    json_object_set_new(o, "PrivateIp", json_string(ip));
+    json_object_set_new(o, "PrivateDnsName", json_string(dns));
+    json_object_set_new(o, "SubnetId", json_string(vm->subnet_id));
+    json_object_set_new(o, "NetId", json_string(""));
+    json_object_set_new(o, "ReservationId", json_string(vm->reservation_id));
+    json_object_set_new(o, "IsSourceDestChecked", json_true());
     if (*vm->keypair)
         json_object_set_new(o, "KeypairName", json_string(vm->keypair));
     return o;
@@ -71,6 +106,8 @@ static err_code create_vms(struct api_ctx *c) {
     const char *type = api_opt(c, "VmType");
     bool boot = !json_is_false(json_object_get(c->req, "BootOnCreation"));
     json_t *vms = json_array();
+    char reservation[16];
+    state_new_id(c->st, "r", reservation, sizeof reservation);
     for (long long i = 0; i < max; i++) {
         struct state_vm *vm = state_vm_new();
         state_new_id(c->st, "i", vm->id, sizeof vm->id);
@@ -79,12 +116,15 @@ static err_code create_vms(struct api_ctx *c) {
         snprintf(vm->image_id, sizeof vm->image_id, "%s", im->id);
         state_set_str(&vm->vm_type, type ? type : DEFAULT_VM_TYPE);
         state_set_str(&vm->keypair, api_str(c, "KeypairName"));
+        state_set_str(&vm->subnet_id, api_str(c, "SubnetId"));
+        snprintf(vm->reservation_id, sizeof vm->reservation_id, "%s", reservation);
+        vm->launch_number = (int)i;
         /* without BootOnCreation the VM goes straight to stopped, through stopping */
         vm->state = boot ? STATE_VM_PENDING : STATE_VM_STOPPING;
         vm->created = vm->state_since = c->now;
         state_strs_copy(&vm->product_codes, &im->product_codes);
         state_vec_push(&c->st->vms, vm);
-        json_array_append_new(vms, vm_json(vm, (int)i));
+        json_array_append_new(vms, vm_json(vm));
     }
     json_object_set_new(c->res, "Vms", vms);
     return ERR_OK;
@@ -97,6 +137,11 @@ static const struct jv_field vm_filter_fields[] = {
     API_STRINGS("ImageIds"),
     API_STRINGS("ProductCodes"),
     {.name = "VmStateNames", .type = JV_ARRAY, .items = JV_STRING, .one_of = vm_states},
+    {.name = "VmStateCodes", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 1000},
+    API_STRINGS("CreationDates"),
+    API_STRINGS("SubregionNames"),
+    API_STRINGS("ReservationIds"),
+    API_STRINGS("SubnetIds"),
     API_STRINGS("VmTypes"),
     API_STRINGS("TagKeys"),
     API_STRINGS("TagValues"),
@@ -114,17 +159,56 @@ static bool own_vm(const struct api_ctx *c, const struct state_vm *vm) {
     return strcmp(vm->account_id, c->account->id) == 0 && strcmp(vm->region, c->region) == 0;
 }
 
+static bool code_matches(const json_t *f, int code) {
+    const json_t *codes = json_object_get(f, "VmStateCodes");
+    if (!codes)
+        return true;
+    size_t i;
+    const json_t *v;
+    json_array_foreach(codes, i, v) if (json_integer_value(v) == code) return true;
+    return false;
+}
+
+/* CreationDates: a day ("2026-11-21") or a full date-time; a VM matches when its creation date
+ * starts with one of them. */
+static bool created_matches(const json_t *f, const struct state_vm *vm) {
+    const json_t *dates = json_object_get(f, "CreationDates");
+    if (!dates)
+        return true;
+    char when[32];
+    state_format_time(vm->created, when);
+    size_t i;
+    const json_t *v;
+    json_array_foreach(dates, i, v) {
+        const char *d = json_string_value(v);
+        if (*d && strncmp(when, d, strlen(d)) == 0)
+            return true;
+        mkt_time t;
+        if (clock_parse(d, &t) == 0 && t / CLOCK_SECOND == vm->created / CLOCK_SECOND)
+            return true;
+    }
+    return false;
+}
+
+static bool vm_matches(const json_t *f, const struct state_vm *vm) {
+    char subregion[40];
+    subregion_of(vm, subregion);
+    return api_filter_str(f, "VmIds", vm->id) && api_filter_str(f, "ImageIds", vm->image_id) &&
+           api_filter_any(f, "ProductCodes", &vm->product_codes) &&
+           api_filter_str(f, "VmStateNames", state_vm_state_name(vm->state)) &&
+           code_matches(f, vm_state_code(vm->state)) && created_matches(f, vm) &&
+           api_filter_str(f, "SubregionNames", subregion) && api_filter_str(f, "ReservationIds", vm->reservation_id) &&
+           api_filter_str(f, "SubnetIds", vm->subnet_id) && api_filter_str(f, "VmTypes", vm->vm_type) &&
+           api_filter_tags(f, &vm->tags);
+}
+
 static err_code read_vms(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
     json_t *all = json_array();
     for (size_t i = 0; i < c->st->vms.n; i++) {
         const struct state_vm *vm = c->st->vms.v[i];
-        if (!own_vm(c, vm) || !api_filter_str(f, "VmIds", vm->id) || !api_filter_str(f, "ImageIds", vm->image_id) ||
-            !api_filter_any(f, "ProductCodes", &vm->product_codes) ||
-            !api_filter_str(f, "VmStateNames", state_vm_state_name(vm->state)) ||
-            !api_filter_str(f, "VmTypes", vm->vm_type) || !api_filter_tags(f, &vm->tags))
-            continue;
-        json_array_append_new(all, vm_json(vm, 0));
+        if (own_vm(c, vm) && vm_matches(f, vm))
+            json_array_append_new(all, vm_json(vm));
     }
     return api_page(c, "Vms", all);
 }

@@ -27,10 +27,14 @@ static void seed(struct server *s, const char *id, const struct sim_key *k, bool
 
 struct server *sim_new(const char *state_path, int copy_delay_ms) {
     struct server_config cfg = {.addr = "127.0.0.1", .state_path = state_path, .copy_delay_ms = copy_delay_ms};
+    return sim_new_cfg(&cfg);
+}
+
+struct server *sim_new_cfg(const struct server_config *cfg) {
     struct server *s = NULL;
     struct err e = {0};
     log_init("cloudsim-test", "warn"); /* refusals are the point of many tests: keep them quiet */
-    cr_assert_eq(server_new(&cfg, &s, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(server_new(cfg, &s, &e), ERR_OK, "%s", e.msg);
     seed(s, SIM_A_ID, &SIM_A, true);
     seed(s, SIM_B_ID, &SIM_B, true);
     seed(s, SIM_C_ID, &SIM_C, false);
@@ -50,23 +54,25 @@ static const char *lookup(void *ctx, const char *name) {
     return NULL;
 }
 
-/* POST /api/v1/<op> with Host, Content-Type, the scheme's date header at `when` and, unless
- * NULL, the given Authorization (or, when `k` is set, one signed with k as libcurl signs). */
-static int call(struct server *s, const struct sim_key *k, const char *authorization, enum oscsig_scheme scheme,
+/* POST /api/v1/<op> with Host, Content-Type, the date header at `when` and, unless NULL, the
+ * given Authorization (or, when `k` is set, one signed with k as libcurl signs, as `sig` says). */
+static int call(struct server *s, const struct sim_key *k, const char *authorization, const struct sim_sig *sig,
                 mkt_time when, const char *op, const char *body, json_t **out) {
     char path[128], stamp[OSCSIG_STAMP_LEN + 1];
     char *signed_auth = NULL;
+    enum oscsig_scheme scheme = sig->scheme;
     snprintf(path, sizeof path, "/api/v1/%s", op);
     oscsig_format_stamp(when, stamp);
-    struct headers h = {{"Host", "Content-Type", oscsig_date_header(scheme), "Authorization"},
-                        {"127.0.0.1:18777", "application/json", stamp, authorization}};
+    struct headers h = {{"Host", "Content-Type", sig->date_header ? sig->date_header : oscsig_date_header(scheme),
+                         "Authorization"},
+                        {sig->host ? sig->host : "127.0.0.1:18777", "application/json", stamp, authorization}};
     if (k) {
         /* what libcurl signs: content-type, host and the date header */
         const struct oscsig_header signed_h[] = {{h.names[0], h.values[0]}, {h.names[1], h.values[1]},
                                                  {h.names[2], h.values[2]}};
         struct oscsig_request r = {.scheme = scheme, .method = "POST", .path = path, .headers = signed_h,
                                    .n_headers = 3, .body = body, .body_len = strlen(body), .stamp = stamp,
-                                   .region = k->region};
+                                   .region = sig->region ? sig->region : k->region, .service = sig->service};
         struct err e = {0};
         cr_assert_eq(oscsig_authorization(&r, k->ak, k->sk, &signed_auth, &e), ERR_OK, "%s", e.msg);
         h.values[3] = signed_auth;
@@ -82,11 +88,18 @@ static int call(struct server *s, const struct sim_key *k, const char *authoriza
 
 int sim_call_at(struct server *s, const struct sim_key *k, enum oscsig_scheme scheme, mkt_time when, const char *op,
                 const char *body, json_t **out) {
-    return call(s, k, NULL, scheme, when, op, body, out);
+    const struct sim_sig sig = {.scheme = scheme};
+    return call(s, k, NULL, &sig, when, op, body, out);
+}
+
+int sim_call_sig(struct server *s, const struct sim_key *k, const struct sim_sig *sig, const char *op,
+                 const char *body, json_t **out) {
+    return call(s, k, NULL, sig, clock_now(), op, body, out);
 }
 
 int sim_call_with(struct server *s, const char *authorization, const char *op, const char *body, json_t **out) {
-    return call(s, NULL, authorization, OSCSIG_OSC4, clock_now(), op, body, out);
+    const struct sim_sig sig = {.scheme = OSCSIG_OSC4};
+    return call(s, NULL, authorization, &sig, clock_now(), op, body, out);
 }
 
 int sim_call(struct server *s, const struct sim_key *k, const char *op, const char *body, json_t **out) {

@@ -21,6 +21,20 @@ extern const struct sim_key SIM_A, SIM_B, SIM_C, SIM_A_GOUV;
 
 /* A server with the test accounts; state_path may be NULL. Free with server_free. */
 struct server *sim_new(const char *state_path, int copy_delay_ms);
+/* The same with a whole configuration (addr, port and threads are ignored). */
+struct server *sim_new_cfg(const struct server_config *cfg);
+
+/* How a call is signed, for the tools that sign differently from lib/cloud. */
+struct sim_sig {
+    enum oscsig_scheme scheme;
+    const char *host;        /* Host header; NULL = "127.0.0.1:18777" */
+    const char *service;     /* credential scope's service; NULL = the scheme's default */
+    const char *date_header; /* NULL = the scheme's (X-Osc-Date, X-Amz-Date) */
+    const char *region;      /* credential scope's Region; NULL = the key's */
+};
+/* A call signed (now) as `sig` says. */
+int sim_call_sig(struct server *s, const struct sim_key *k, const struct sim_sig *sig, const char *op,
+                 const char *body, json_t **out);
 /* Signed (OSC4, now) call; body is JSON text. Returns the status, *out owned by the caller. */
 int sim_call(struct server *s, const struct sim_key *k, const char *op, const char *body, json_t **out);
 /* The same, signed at `when` with `scheme`; k NULL sends no Authorization header. */
