@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "catalog.pb-c.h"
 #include "identity.pb-c.h"
 #include "mail.pb-c.h"
 #include "testing.pb-c.h"
@@ -15,6 +16,13 @@ const struct event_type event_types[] = {
     {"identity.account.*", &mkt__identity__account_event__descriptor},
     {"identity.outscale_account.*", &mkt__identity__outscale_account_event__descriptor},
     {"identity.eim.*", &mkt__identity__eim_event__descriptor},
+    /* catalog */
+    {"catalog.showcase.*", &mkt__catalog__showcase_event__descriptor},
+    {"catalog.product.*", &mkt__catalog__product_event__descriptor},
+    {"catalog.offer.*", &mkt__catalog__offer_event__descriptor},
+    {"catalog.version.*", &mkt__catalog__version_event__descriptor},
+    {"catalog.terms.*", &mkt__catalog__terms_event__descriptor},
+    {"catalog.review.*", &mkt__catalog__review_event__descriptor},
     /* notifier */
     {"notifier.mail.sent", &mkt__mail__mail_sent__descriptor},
     {"notifier.mail.failed", &mkt__mail__mail_failed__descriptor},
