@@ -246,6 +246,12 @@ err_code gateway_check_query(const char *name, const char *value, const struct j
 err_code gateway_query_int(const char *name, const char *value, long long min, long long max, long long def,
                            long long *out, struct err *e) MKT_MUST_USE;
 
+/* The paging parameters every list route takes (lib/cursor): `limit` 1..max (*limit 0 when
+ * absent: the service's default) and `cursor` (*cursor "" when absent; borrowed from the request;
+ * its validity is the service's to decide, with CURSOR_REFUSED). */
+err_code gateway_query_page(const struct http_request *req, long long max, long long *limit, const char **cursor,
+                            struct err *e) MKT_MUST_USE;
+
 /* ---- protobuf -> JSON (json.c); every function returns a new reference ---- */
 
 json_t *gateway_time_json(mkt_time t);     /* ISO 8601 UTC, or null for 0 */

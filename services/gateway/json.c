@@ -110,7 +110,7 @@ json_t *gateway_mails_json(const Mkt__Mail__ListMailsReply *l) {
     json_t *mails = json_array();
     for (size_t i = 0; i < l->n_mails; i++)
         json_array_append_new(mails, gateway_mail_json(l->mails[i]));
-    return json_pack("{s:o,s:o,s:{s:I,s:I,s:I}}", "mails", mails, "next_before", gateway_str_json(l->next_before),
+    return json_pack("{s:o,s:o,s:{s:I,s:I,s:I}}", "mails", mails, "next_cursor", gateway_str_json(l->next_cursor),
                      "totals", "pending", (json_int_t)l->pending, "sent", (json_int_t)l->sent, "failed",
                      (json_int_t)l->failed);
 }

@@ -2,7 +2,8 @@
  * OUTSCALE accounts) and the operators' view of all of them (ORG-3 validation, ORG-5 UGAP) and of
  * the sent-mail ledger (notifier.list_mails). The organization is always the actor's: identity
  * takes it from the actor, never from the path, and answers NOT_FOUND for ids of other
- * organizations, which the gateway passes on as 404. */
+ * organizations, which the gateway passes on as 404. Every list takes ?limit= and ?cursor= and
+ * answers {"<items>": [...], "next_cursor": "..." | null} (lib/cursor). */
 #include <string.h>
 
 #include "gateway.h"
@@ -45,8 +46,30 @@ GATEWAY_HANDLER(gateway_patch_organization) {
     json_decref(body);
 }
 
+/* Page sizes of the list routes (the services default to 50 and check the same maximum). */
+#define ACCOUNTS_MAX 100
+#define OUTSCALE_ACCOUNTS_MAX 100
+#define ORGANIZATIONS_MAX 200
+#define MAILS_MAX 500
+
+/* ?limit=&cursor= of a list route into limit and cursor, or false after writing 400. */
+static bool page_query(const struct gateway_req *r, struct http_response *res, long long max, long long *limit,
+                       const char **cursor) {
+    struct err e = {0};
+    if (gateway_query_page(r->http, max, limit, cursor, &e) == ERR_OK)
+        return true;
+    gateway_error(res, r, ERR_INVALID, e.msg);
+    return false;
+}
+
 GATEWAY_HANDLER(gateway_get_accounts) {
-    Mkt__Identity__Empty in = MKT__IDENTITY__EMPTY__INIT;
+    long long limit;
+    const char *cursor;
+    if (!page_query(r, res, ACCOUNTS_MAX, &limit, &cursor))
+        return;
+    Mkt__Identity__ListPage in = MKT__IDENTITY__LIST_PAGE__INIT;
+    in.limit = (int32_t)limit;
+    in.cursor = (char *)cursor;
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "list_accounts", &in.base, &mkt__identity__account_list__descriptor,
                      &out)) {
@@ -54,7 +77,8 @@ GATEWAY_HANDLER(gateway_get_accounts) {
         json_t *arr = json_array();
         for (size_t i = 0; i < l->n_accounts; i++)
             json_array_append_new(arr, gateway_account_json(l->accounts[i]));
-        http_response_json(res, 200, json_pack("{s:o}", "accounts", arr));
+        http_response_json(res, 200,
+                           json_pack("{s:o,s:o}", "accounts", arr, "next_cursor", gateway_str_json(l->next_cursor)));
         protobuf_c_message_free_unpacked(out, NULL);
     }
     private_no_cache(res);
@@ -129,7 +153,13 @@ GATEWAY_HANDLER(gateway_delete_account) {
 }
 
 GATEWAY_HANDLER(gateway_get_outscale_accounts) {
-    Mkt__Identity__Empty in = MKT__IDENTITY__EMPTY__INIT;
+    long long limit;
+    const char *cursor;
+    if (!page_query(r, res, OUTSCALE_ACCOUNTS_MAX, &limit, &cursor))
+        return;
+    Mkt__Identity__ListPage in = MKT__IDENTITY__LIST_PAGE__INIT;
+    in.limit = (int32_t)limit;
+    in.cursor = (char *)cursor;
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "list_outscale_accounts", &in.base,
                      &mkt__identity__outscale_account_list__descriptor, &out)) {
@@ -137,7 +167,9 @@ GATEWAY_HANDLER(gateway_get_outscale_accounts) {
         json_t *arr = json_array();
         for (size_t i = 0; i < l->n_accounts; i++)
             json_array_append_new(arr, gateway_outscale_account_json(l->accounts[i]));
-        http_response_json(res, 200, json_pack("{s:o}", "outscale_accounts", arr));
+        http_response_json(res, 200,
+                           json_pack("{s:o,s:o}", "outscale_accounts", arr, "next_cursor",
+                                     gateway_str_json(l->next_cursor)));
         protobuf_c_message_free_unpacked(out, NULL);
     }
     private_no_cache(res);
@@ -167,22 +199,21 @@ GATEWAY_HANDLER(gateway_delete_outscale_account) {
 
 static const char *const org_statuses[] = {"pending", "validated", NULL};
 static const struct jv_field status_rule = {.type = JV_STRING, .one_of = org_statuses};
-static const struct jv_field cursor_rule = {.type = JV_STRING, .min = 1, .max = 256};
 
 GATEWAY_HANDLER(gateway_get_operator_organizations) {
-    const char *status = http_query(r->http, "status"), *cursor = http_query(r->http, "cursor");
-    long long limit = 50;
+    const char *status = http_query(r->http, "status"), *cursor;
+    long long limit;
     struct err e = {0};
-    if (gateway_check_query("status", status, &status_rule, &e) != ERR_OK ||
-        gateway_query_int("limit", http_query(r->http, "limit"), 1, 200, 50, &limit, &e) != ERR_OK ||
-        gateway_check_query("cursor", cursor, &cursor_rule, &e) != ERR_OK) {
+    if (gateway_check_query("status", status, &status_rule, &e) != ERR_OK) {
         gateway_error(res, r, ERR_INVALID, e.msg);
         return;
     }
+    if (!page_query(r, res, ORGANIZATIONS_MAX, &limit, &cursor))
+        return;
     Mkt__Identity__ListOrganizations in = MKT__IDENTITY__LIST_ORGANIZATIONS__INIT;
     in.status = (char *)(status ? status : "");
     in.limit = (int32_t)limit;
-    in.cursor = (char *)(cursor ? cursor : "");
+    in.cursor = (char *)cursor;
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "list_organizations", &in.base,
                      &mkt__identity__organization_list__descriptor, &out)) {
@@ -241,23 +272,28 @@ static const struct jv_field template_rule = {.type = JV_STRING, .min = 1, .max 
 
 GATEWAY_HANDLER(gateway_get_operator_mails) {
     const char *state = http_query(r->http, "state"), *recipient = http_query(r->http, "recipient"),
-               *template = http_query(r->http, "template"), *before = http_query(r->http, "before");
-    long long limit = 50;
+               *template = http_query(r->http, "template"), *cursor;
+    long long limit;
     struct err e = {0};
+    if (http_query(r->http, "before")) { /* the ledger's own cursor before lib/cursor: say so, not ignore it */
+        gateway_error(res, r, ERR_INVALID, "query parameter 'before': replaced by 'cursor' (next_cursor of the "
+                                           "previous page)");
+        return;
+    }
     if (gateway_check_query("state", state, &state_rule, &e) != ERR_OK ||
-        gateway_query_int("limit", http_query(r->http, "limit"), 1, 500, 50, &limit, &e) != ERR_OK ||
         gateway_check_query("recipient", recipient, &recipient_rule, &e) != ERR_OK ||
-        gateway_check_query("template", template, &template_rule, &e) != ERR_OK ||
-        gateway_check_query("before", before, &cursor_rule, &e) != ERR_OK) {
+        gateway_check_query("template", template, &template_rule, &e) != ERR_OK) {
         gateway_error(res, r, ERR_INVALID, e.msg);
         return;
     }
+    if (!page_query(r, res, MAILS_MAX, &limit, &cursor))
+        return;
     Mkt__Mail__ListMailsRequest in = MKT__MAIL__LIST_MAILS_REQUEST__INIT;
     in.state = (char *)(state ? state : "");
     in.recipient = (char *)(recipient ? recipient : "");
     in.template_ = (char *)(template ? template : "");
     in.limit = (int32_t)limit;
-    in.before = (char *)(before ? before : "");
+    in.cursor = (char *)cursor;
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "notifier", "list_mails", &in.base, &mkt__mail__list_mails_reply__descriptor, &out)) {
         http_response_json(res, 200, gateway_mails_json((const Mkt__Mail__ListMailsReply *)out));

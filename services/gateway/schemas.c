@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "gateway.h"
 
 #define NAME_MAX_CHARS 200
@@ -244,5 +245,20 @@ err_code gateway_query_int(const char *name, const char *value, long long min, l
     if (v < min || v > max)
         return err_set(e, ERR_INVALID, "query parameter '%s': must be an integer from %lld to %lld", name, min, max);
     *out = v;
+    return ERR_OK;
+}
+
+err_code gateway_query_page(const struct http_request *req, long long max, long long *limit, const char **cursor,
+                            struct err *e) {
+    static const struct jv_field cursor_rule = {.type = JV_STRING, .min = 1, .max = CURSOR_TEXT_MAX - 1};
+    const char *c = http_query(req, "cursor");
+    long long l = 0;
+    err_code code = gateway_query_int("limit", http_query(req, "limit"), 1, max, 0, &l, e);
+    if (code == ERR_OK)
+        code = gateway_check_query("cursor", c, &cursor_rule, e);
+    if (code != ERR_OK)
+        return code;
+    *limit = l;
+    *cursor = c && *c ? c : "";
     return ERR_OK;
 }

@@ -40,11 +40,11 @@ const struct bus_method handlers_methods[] = {
     /* the organization */
     {"get_organization", &mkt__identity__id_request__descriptor, handlers_get_organization},
     {"update_organization", &mkt__identity__update_organization__descriptor, handlers_update_organization},
-    {"list_accounts", &mkt__identity__empty__descriptor, handlers_list_accounts},
+    {"list_accounts", &mkt__identity__list_page__descriptor, handlers_list_accounts},
     {"create_account", &mkt__identity__create_account__descriptor, handlers_create_account},
     {"update_account", &mkt__identity__update_account__descriptor, handlers_update_account},
     {"delete_account", &mkt__identity__id_request__descriptor, handlers_delete_account},
-    {"list_outscale_accounts", &mkt__identity__empty__descriptor, handlers_list_outscale_accounts},
+    {"list_outscale_accounts", &mkt__identity__list_page__descriptor, handlers_list_outscale_accounts},
     {"attach_outscale_account", &mkt__identity__attach_outscale_account__descriptor,
      handlers_attach_outscale_account},
     {"detach_outscale_account", &mkt__identity__id_request__descriptor, handlers_detach_outscale_account},

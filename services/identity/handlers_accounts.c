@@ -1,10 +1,12 @@
-/* Account administration by an organization's administrators (ACC-1..5): list, create (with a
+/* Account administration by an organization's administrators (ACC-1..5): list (a page at a
+ * time, lib/cursor), create (with a
  * set-password link valid 24 hours, ACC-3, and an EIM user planned by the consumer of
  * account.created, ACC-4), modify, delete. The organization keeps at least one administrator
  * (ACC-5): the admin count is read under a lock of the organization row. */
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "id.h"
@@ -20,21 +22,38 @@ static err_code lock_account(PGconn *tx, const char *org_id, const char *id, str
     return code;
 }
 
+/* The organization's accounts in creation order, a page at a time (lib/cursor). The cursor is
+ * bound to the organization, so another organization's admin cannot replay it. */
+static const struct cursor_list accounts_list = {"identity.accounts", CURSOR_TIME, 0, 0};
+
 err_code handlers_list_accounts(struct bus_call *call, struct err *e) {
+    const Mkt__Identity__ListPage *in = (const Mkt__Identity__ListPage *)call->in;
     struct store_caller c;
     struct store_account_list l = {0};
     struct handlers_pb_array pbs = {0};
+    struct cursor_key key;
+    struct cursor_page page;
+    char next[CURSOR_TEXT_MAX] = "";
+    size_t n = 0;
+    cursor_key_init(&key, handlers_app(call)->cfg.cursor_key);
     err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code == ERR_OK)
-        code = store_account_list(call->worker->db, c.organization_id, &l, e);
+        code = cursor_page_init(&page, &accounts_list, &key, c.organization_id, in->limit, in->cursor, e);
     if (code == ERR_OK)
-        code = handlers_pb_array_init(&pbs, l.n, sizeof(Mkt__Identity__Account), e);
+        code = store_account_list(call->worker->db, c.organization_id, &page, &l, e);
     if (code == ERR_OK) {
-        for (size_t i = 0; i < l.n; i++)
+        n = cursor_page_shown(&page, l.n);
+        code = cursor_page_next(&page, l.n, n ? l.v[n - 1].created_at : 0, NULL, n ? l.v[n - 1].id : NULL, next, e);
+    }
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&pbs, n, sizeof(Mkt__Identity__Account), e);
+    if (code == ERR_OK) {
+        for (size_t i = 0; i < n; i++)
             handlers_account_pb(&l.v[i], pbs.ptrs[i], pbs.names[i]);
         Mkt__Identity__AccountList rep = MKT__IDENTITY__ACCOUNT_LIST__INIT;
-        rep.n_accounts = l.n;
+        rep.n_accounts = n;
         rep.accounts = (Mkt__Identity__Account **)pbs.ptrs;
+        rep.next_cursor = next;
         bus_reply(call, &rep.base);
     }
     handlers_pb_array_cleanup(&pbs);

@@ -1,9 +1,11 @@
 /* The operators' methods (marketplace staff; the caller must be an operator, re-read from the
- * database): organizations listed by status with a cursor, validation (ORG-3: the organization's
- * administrators are mailed, in their language) and the UGAP flag (ORG-5), each with its event. */
+ * database): organizations listed by status a page at a time (lib/cursor), validation (ORG-3:
+ * the organization's administrators are mailed, in their language) and the UGAP flag (ORG-5),
+ * each with its event. */
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "id.h"
@@ -11,27 +13,34 @@
 #include "mail.pb-c.h"
 #include "outbox.h"
 
-#define LIST_DEFAULT 50
-#define LIST_MAX 200
+/* Organizations by id (creation order), optionally of one status, a page at a time (lib/cursor):
+ * up to 200 a page, for the operators' screens. The cursor is bound to the status filter. */
+static const struct cursor_list organizations_list = {"identity.organizations", CURSOR_ID, 50, 200};
 
 err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
     const Mkt__Identity__ListOrganizations *in = (const Mkt__Identity__ListOrganizations *)call->in;
     struct store_caller c;
     struct store_org_list l = {0};
     struct handlers_pb_array pbs = {0};
+    struct cursor_key key;
+    struct cursor_page page;
+    char next[CURSOR_TEXT_MAX] = "", filter[32];
+    size_t n = 0;
     err_code code = handlers_caller(call, HANDLERS_OPERATOR, &c, e);
     if (code != ERR_OK)
         return code;
-    const char *status = in->status ? in->status : "", *cursor = in->cursor ? in->cursor : "";
+    const char *status = in->status ? in->status : "";
     if (*status && strcmp(status, "pending") != 0 && strcmp(status, "validated") != 0)
         return err_set(e, ERR_INVALID, "field 'status': \"pending\", \"validated\" or empty");
-    if (*cursor && !id_is_uuid(cursor))
-        return err_set(e, ERR_INVALID, "field 'cursor': not a cursor from a previous page");
-    if (in->limit < 0 || in->limit > LIST_MAX)
-        return err_set(e, ERR_INVALID, "field 'limit': 1 to %d", LIST_MAX);
-    int limit = in->limit ? in->limit : LIST_DEFAULT;
-    code = store_org_list(call->worker->db, status, cursor, limit + 1, &l, e); /* one more: is there a next page? */
-    size_t n = l.n > (size_t)limit ? (size_t)limit : l.n;
+    snprintf(filter, sizeof filter, "status=%s", status);
+    cursor_key_init(&key, handlers_app(call)->cfg.cursor_key);
+    code = cursor_page_init(&page, &organizations_list, &key, filter, in->limit, in->cursor, e);
+    if (code == ERR_OK)
+        code = store_org_list(call->worker->db, status, &page, &l, e);
+    if (code == ERR_OK) {
+        n = cursor_page_shown(&page, l.n);
+        code = cursor_page_next(&page, l.n, 0, NULL, n ? l.v[n - 1].id : NULL, next, e);
+    }
     if (code == ERR_OK)
         code = handlers_pb_array_init(&pbs, n, sizeof(Mkt__Identity__Organization), e);
     if (code == ERR_OK) {
@@ -40,7 +49,7 @@ err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
         Mkt__Identity__OrganizationList rep = MKT__IDENTITY__ORGANIZATION_LIST__INIT;
         rep.n_organizations = n;
         rep.organizations = (Mkt__Identity__Organization **)pbs.ptrs;
-        rep.next_cursor = l.n > n ? l.v[n - 1].id : "";
+        rep.next_cursor = next;
         bus_reply(call, &rep.base);
     }
     handlers_pb_array_cleanup(&pbs);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "db.h"
 #include "handlers.h"
 #include "id.h"
@@ -181,21 +182,38 @@ err_code handlers_update_organization(struct bus_call *call, struct err *e) {
 
 /* ---- OUTSCALE accounts (ORG-6) ---------------------------------------------------------------------- */
 
+/* The organization's active OUTSCALE accounts by attachment time, a page at a time (lib/cursor;
+ * the cursor is bound to the organization). */
+static const struct cursor_list outscale_list = {"identity.outscale_accounts", CURSOR_TIME, 0, 0};
+
 err_code handlers_list_outscale_accounts(struct bus_call *call, struct err *e) {
+    const Mkt__Identity__ListPage *in = (const Mkt__Identity__ListPage *)call->in;
     struct store_caller c;
     struct store_outscale_list l = {0};
     struct handlers_pb_array pbs = {0};
+    struct cursor_key key;
+    struct cursor_page page;
+    char next[CURSOR_TEXT_MAX] = "";
+    size_t n = 0;
+    cursor_key_init(&key, handlers_app(call)->cfg.cursor_key);
     err_code code = handlers_caller(call, HANDLERS_MEMBER, &c, e);
     if (code == ERR_OK)
-        code = store_outscale_list(call->worker->db, c.organization_id, false, &l, e);
+        code = cursor_page_init(&page, &outscale_list, &key, c.organization_id, in->limit, in->cursor, e);
     if (code == ERR_OK)
-        code = handlers_pb_array_init(&pbs, l.n, sizeof(Mkt__Identity__OutscaleAccount), e);
+        code = store_outscale_page(call->worker->db, c.organization_id, &page, &l, e);
     if (code == ERR_OK) {
-        for (size_t i = 0; i < l.n; i++)
+        n = cursor_page_shown(&page, l.n);
+        code = cursor_page_next(&page, l.n, n ? l.v[n - 1].attached_at : 0, NULL, n ? l.v[n - 1].id : NULL, next, e);
+    }
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&pbs, n, sizeof(Mkt__Identity__OutscaleAccount), e);
+    if (code == ERR_OK) {
+        for (size_t i = 0; i < n; i++)
             handlers_outscale_pb(&l.v[i], pbs.ptrs[i]);
         Mkt__Identity__OutscaleAccountList rep = MKT__IDENTITY__OUTSCALE_ACCOUNT_LIST__INIT;
-        rep.n_accounts = l.n;
+        rep.n_accounts = n;
         rep.accounts = (Mkt__Identity__OutscaleAccount **)pbs.ptrs;
+        rep.next_cursor = next;
         bus_reply(call, &rep.base);
     }
     handlers_pb_array_cleanup(&pbs);

@@ -39,6 +39,7 @@ struct identity_config {
     long long eim_backoff_max_s;     /* MKT_EIM_BACKOFF_MAX_S */
     const char *otp_issuer;          /* MKT_OTP_ISSUER: shown by authenticator apps */
     const char *consumer_name;       /* MKT_IDENTITY_CONSUMER: durable name of the EIM consumer */
+    const char *cursor_key;          /* MKT_CURSOR_KEY (secret): lists' cursor MAC key; NULL/"" = dev key */
 };
 
 struct identity {

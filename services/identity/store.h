@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "clock.h"
+#include "cursor.h"
 #include "err.h"
 #include "password.h"
 #include "validation.h"
@@ -51,9 +52,9 @@ err_code store_org_set_name(PGconn *c, const char *id, const char *name, struct 
 err_code store_org_validate(PGconn *tx, const char *id, mkt_time now, bool *changed, struct err *e) MKT_MUST_USE;
 /* tx. *changed false when the flag already had that value. */
 err_code store_org_set_ugap(PGconn *tx, const char *id, bool ugap, bool *changed, struct err *e) MKT_MUST_USE;
-/* Organizations by id (UUIDv7: creation order), after `cursor` ("" = from the start), with
- * `status` ("" = any); at most `limit`. */
-err_code store_org_list(PGconn *c, const char *status, const char *cursor, int limit, struct store_org_list *out,
+/* A page of organizations (lib/cursor, kind CURSOR_ID) by id (UUIDv7: creation order) with
+ * `status` ("" = any): cursor_page_fetch(page) rows at most, after page->after when set. */
+err_code store_org_list(PGconn *c, const char *status, const struct cursor_page *page, struct store_org_list *out,
                         struct err *e) MKT_MUST_USE;
 
 struct store_outscale {
@@ -86,6 +87,11 @@ err_code store_outscale_insert(PGconn *tx, const struct store_outscale *o, struc
 err_code store_outscale_taken(PGconn *c, const char *account_id, bool *taken, struct err *e) MKT_MUST_USE;
 /* The organization's active (and, with `with_detaching`, detaching) OUTSCALE accounts, primary first. */
 err_code store_outscale_list(PGconn *c, const char *organization_id, bool with_detaching,
+                             struct store_outscale_list *out, struct err *e) MKT_MUST_USE;
+/* A page of the organization's active OUTSCALE accounts (lib/cursor, kind CURSOR_TIME) by
+ * (attached_at, id), so the primary (attached at sign-up) comes first: cursor_page_fetch(page)
+ * rows at most, after page->after when set. */
+err_code store_outscale_page(PGconn *c, const char *organization_id, const struct cursor_page *page,
                              struct store_outscale_list *out, struct err *e) MKT_MUST_USE;
 /* One active OUTSCALE account of the organization by row id or by 12-digit account id. */
 err_code store_outscale_find(PGconn *c, const char *organization_id, const char *id_or_account,
@@ -136,8 +142,10 @@ err_code store_account_insert(PGconn *tx, const struct store_account *a, const c
 /* An account by id; with organization_id not NULL, only inside that organization. */
 err_code store_account_get(PGconn *c, const char *id, const char *organization_id, struct store_account *out,
                            struct err *e) MKT_MUST_USE;
-err_code store_account_list(PGconn *c, const char *organization_id, struct store_account_list *out,
-                            struct err *e) MKT_MUST_USE;
+/* A page of the organization's accounts (lib/cursor, kind CURSOR_TIME) by (created_at, id):
+ * cursor_page_fetch(page) rows at most, after page->after when set. */
+err_code store_account_list(PGconn *c, const char *organization_id, const struct cursor_page *page,
+                            struct store_account_list *out, struct err *e) MKT_MUST_USE;
 /* Whether an account uses this (lower-case) e-mail, other than `except_id` (may be NULL). */
 err_code store_email_taken(PGconn *c, const char *email, const char *except_id, bool *taken,
                            struct err *e) MKT_MUST_USE;

@@ -63,11 +63,17 @@ err_code store_account_get(PGconn *c, const char *id, const char *organization_i
                       DB_PARAMS(id, organization_id ? organization_id : ""), "account %s", id);
 }
 
-err_code store_account_list(PGconn *c, const char *organization_id, struct store_account_list *out,
-                            struct err *e) {
+err_code store_account_list(PGconn *c, const char *organization_id, const struct cursor_page *page,
+                            struct store_account_list *out, struct err *e) {
+    char after[40], lim[16];
+    snprintf(lim, sizeof lim, "%d", cursor_page_fetch(page));
+    /* Keyset: (created_at, id) after the cursor's position, never OFFSET (stable under inserts). */
     return store__list(c, STORE__LIST(out), account_from_row, e,
-                       "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 ORDER BY a.id",
-                       DB_PARAMS(organization_id));
+                       "SELECT " ACCOUNT_COLUMNS " FROM accounts a WHERE a.organization_id = $1 "
+                       "AND ($2::timestamptz IS NULL OR (a.created_at, a.id) > ($2::timestamptz, $3::uuid)) "
+                       "ORDER BY a.created_at, a.id LIMIT $4::int",
+                       DB_PARAMS(organization_id, page->has_after ? STORE__TIME(page->after.num, after) : NULL,
+                                 page->has_after ? page->after.id : NULL, lim));
 }
 
 err_code store_admins(PGconn *c, const char *organization_id, struct store_account_list *out, struct err *e) {

@@ -69,15 +69,16 @@ err_code store_org_set_ugap(PGconn *tx, const char *id, bool ugap, bool *changed
     return code;
 }
 
-err_code store_org_list(PGconn *c, const char *status, const char *cursor, int limit, struct store_org_list *out,
+err_code store_org_list(PGconn *c, const char *status, const struct cursor_page *page, struct store_org_list *out,
                         struct err *e) {
     char lim[16];
-    snprintf(lim, sizeof lim, "%d", limit);
+    snprintf(lim, sizeof lim, "%d", cursor_page_fetch(page));
+    /* Keyset on the primary key, never OFFSET (stable under inserts). */
     return store__list(c, STORE__LIST(out), org_from_row, e,
                        "SELECT " ORG_COLUMNS " FROM organizations o "
-                       "WHERE ($1 = '' OR o.status = $1) AND ($2 = '' OR o.id > $2::uuid) "
+                       "WHERE ($1 = '' OR o.status = $1) AND ($2::uuid IS NULL OR o.id > $2::uuid) "
                        "ORDER BY o.id LIMIT $3::int",
-                       DB_PARAMS(status, cursor, lim));
+                       DB_PARAMS(status, page->has_after ? page->after.id : NULL, lim));
 }
 
 /* ---- OUTSCALE accounts ---------------------------------------------------------------------------- */
@@ -143,6 +144,19 @@ err_code store_outscale_list(PGconn *c, const char *organization_id, bool with_d
                        "AND (x.state = 'active' OR ($2 AND x.state = 'detaching')) "
                        "ORDER BY x.is_primary DESC, x.attached_at, x.id",
                        DB_PARAMS(organization_id, with_detaching ? "true" : "false"));
+}
+
+err_code store_outscale_page(PGconn *c, const char *organization_id, const struct cursor_page *page,
+                             struct store_outscale_list *out, struct err *e) {
+    char after[40], lim[16];
+    snprintf(lim, sizeof lim, "%d", cursor_page_fetch(page));
+    return store__list(c, STORE__LIST(out), outscale_from_row, e,
+                       "SELECT " OUTSCALE_COLUMNS " FROM outscale_accounts x WHERE x.organization_id = $1 "
+                       "AND x.state = 'active' "
+                       "AND ($2::timestamptz IS NULL OR (x.attached_at, x.id) > ($2::timestamptz, $3::uuid)) "
+                       "ORDER BY x.attached_at, x.id LIMIT $4::int",
+                       DB_PARAMS(organization_id, page->has_after ? STORE__TIME(page->after.num, after) : NULL,
+                                 page->has_after ? page->after.id : NULL, lim));
 }
 
 err_code store_outscale_find(PGconn *c, const char *organization_id, const char *id_or_account,

@@ -1,19 +1,21 @@
 /* The operators' window on the ledger. Only operators may call it (the gateway checks too): it
  * shows recipients and the non-secret variables, and never reads the secret column, so links'
- * tokens cannot leak through it. */
+ * tokens cannot leak through it. Pages follow lib/cursor (limit + 1 rows asked of the store). */
 #include "handlers.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "id.h"
+#include "cursor.h"
 #include "mail.h"
 #include "mail.pb-c.h"
+#include "notifier.h"
 #include "store.h"
 
-#define LIST_DEFAULT 50
-#define LIST_MAX 500
+/* Newest first (by id: UUIDv7), up to 500 a page (lib/cursor). The cursor is bound to the
+ * filters, so it cannot be replayed under others. */
+static const struct cursor_list mails_list = {"notifier.mails", CURSOR_ID, 50, 500};
 
 const struct bus_method handlers_methods[] = {
     {"list_mails", &mkt__mail__list_mails_request__descriptor, handlers_list_mails},
@@ -78,7 +80,8 @@ err_code handlers_list_mails(struct bus_call *call, struct err *e) {
     const Mkt__Mail__ListMailsRequest *in = (const Mkt__Mail__ListMailsRequest *)call->in;
     struct store_list l = {0};
     struct list_reply r = {0};
-    char recipient[MAIL_ADDRESS_MAX + 1] = "";
+    struct cursor_page page;
+    char recipient[MAIL_ADDRESS_MAX + 1] = "", next[CURSOR_TEXT_MAX] = "";
     err_code code = ERR_OK;
     if (!call->req->actor || !call->req->actor->operator_) {
         code = err_set(e, ERR_FORBIDDEN, "list_mails: operators only");
@@ -89,38 +92,40 @@ err_code handlers_list_mails(struct bus_call *call, struct err *e) {
         code = err_set(e, ERR_INVALID, "state: must be pending, sent or failed");
         goto done;
     }
-    if (in->limit < 0 || in->limit > LIST_MAX) {
-        code = err_set(e, ERR_INVALID, "limit: must be 1 to %d", LIST_MAX);
-        goto done;
-    }
-    if (in->before && *in->before && !id_is_uuid(in->before)) {
-        code = err_set(e, ERR_INVALID, "before: must be a cursor returned by list_mails");
-        goto done;
-    }
     if (in->recipient && *in->recipient && (code = mail_normalize_address(in->recipient, recipient, e)) != ERR_OK) {
         err_wrap(e, "recipient");
         goto done;
     }
+    const char *template_name = in->template_ ? in->template_ : "";
+    char filter[32 + sizeof recipient + 256];
+    snprintf(filter, sizeof filter, "state=%s\nrecipient=%s\ntemplate=%s", state, recipient, template_name);
+    struct cursor_key key;
+    cursor_key_init(&key, ((const struct notifier *)call->worker->app)->cfg.cursor_key);
+    if ((code = cursor_page_init(&page, &mails_list, &key, filter, in->limit, in->cursor, e)) != ERR_OK)
+        goto done;
     struct store_list_filter f = {
         .state = state,
         .recipient = recipient,
-        .template_name = in->template_,
-        .before = in->before,
-        .limit = in->limit ? in->limit : LIST_DEFAULT,
+        .template_name = template_name,
+        .before = page.has_after ? page.after.id : NULL,
+        .limit = cursor_page_fetch(&page),
     };
     if ((code = store_list_mails(call->worker->db, &f, &l, e)) != ERR_OK)
         goto done;
-    r.n = l.n;
-    r.entries = calloc(l.n ? l.n : 1, sizeof *r.entries);
-    r.ptrs = calloc(l.n ? l.n : 1, sizeof *r.ptrs);
-    r.vars = calloc(l.n ? l.n : 1, sizeof *r.vars);
-    r.kv = calloc(l.n ? l.n : 1, sizeof *r.kv);
-    r.kv_ptrs = calloc(l.n ? l.n : 1, sizeof *r.kv_ptrs);
+    size_t n = cursor_page_shown(&page, l.n);
+    if ((code = cursor_page_next(&page, l.n, 0, NULL, n ? l.rows[n - 1].id : NULL, next, e)) != ERR_OK)
+        goto done;
+    r.n = n;
+    r.entries = calloc(n ? n : 1, sizeof *r.entries);
+    r.ptrs = calloc(n ? n : 1, sizeof *r.ptrs);
+    r.vars = calloc(n ? n : 1, sizeof *r.vars);
+    r.kv = calloc(n ? n : 1, sizeof *r.kv);
+    r.kv_ptrs = calloc(n ? n : 1, sizeof *r.kv_ptrs);
     if (!r.entries || !r.ptrs || !r.vars || !r.kv || !r.kv_ptrs) {
         code = err_set(e, ERR_INTERNAL, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < l.n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const struct store_entry *x = &l.rows[i];
         Mkt__Mail__MailEntry *m = &r.entries[i];
         mkt__mail__mail_entry__init(m);
@@ -145,7 +150,7 @@ err_code handlers_list_mails(struct bus_call *call, struct err *e) {
     Mkt__Mail__ListMailsReply out = MKT__MAIL__LIST_MAILS_REPLY__INIT;
     out.mails = r.ptrs;
     out.n_mails = r.n;
-    out.next_before = (char *)(l.n == (size_t)f.limit ? l.rows[l.n - 1].id : "");
+    out.next_cursor = next;
     out.pending = l.pending;
     out.sent = l.sent;
     out.failed = l.failed;

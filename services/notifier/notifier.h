@@ -31,6 +31,7 @@ struct notifier_config {
     const char *mail_subjects;     /* MKT_MAIL_SUBJECTS: filter of the MAIL consumer */
     const char *consumer_name;     /* MKT_NOTIFIER_CONSUMER: prefix of the durable consumers */
     bool consume_events;           /* MKT_MAIL_EVENTS: also consume EVENTS (else commands only) */
+    const char *cursor_key;        /* MKT_CURSOR_KEY (secret): list_mails' cursor MAC key; NULL/"" = dev key */
 };
 
 struct notifier {

@@ -82,8 +82,9 @@ struct store_list_filter {
     const char *state;          /* NULL or "" for any */
     const char *recipient;      /* normalized, NULL or "" for any */
     const char *template_name;  /* NULL or "" for any */
-    const char *before;         /* a ledger id (cursor), NULL or "" for the newest */
-    int limit;
+    const char *before;         /* rows with a smaller id only (keyset: the last id of the previous page,
+                                   from the handler's lib/cursor), NULL or "" for the newest */
+    int limit;                  /* rows at most (the handler asks for its page size + 1) */
 };
 
 struct store_entry {

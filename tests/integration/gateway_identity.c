@@ -10,6 +10,8 @@
  *   - bad input: wrong types, missing and unknown fields, unknown enums, invalid e-mails,
  *     oversized strings and bodies, weak passwords, malformed tokens and ids -> the right 4xx,
  *     and nothing written (row counts of identity's tables unchanged);
+ *   - pages: a walk of an organization's accounts with inserts and deletes between pages (no
+ *     duplicate, no gap), the maximum page size, tampered and foreign cursors refused;
  *   - throttling: failed logins (AUTH-8) and the gateway's own rate limit -> 429 + Retry-After. */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -22,6 +24,7 @@
 
 #include "clock.h"
 #include "cloudsim.h"
+#include "cursor.h"
 #include "harness.h"
 #include "maildir.h"
 #include "otp.h"
@@ -65,7 +68,7 @@ static const char *jstr(const json_t *j, const char *key) {
     return s ? s : "";
 }
 
-static const char *err_code(const struct resp *r) {
+static const char *resp_code(const struct resp *r) {
     return jstr(json_object_get(r->json, "error"), "code");
 }
 
@@ -451,6 +454,7 @@ static void check_shapes(struct world *w, const struct row *row, enum who a, con
             cr_expect_str_eq(jstr(acc, "organization_id"), w->who[a].org_id, "foreign account listed");
         }
         cr_expect(json_array_size(accs) >= 1);
+        cr_expect(json_is_null(json_object_get(r->json, "next_cursor")), "one page: %s", r->body);
     } else if (strcmp(row->path, "/v1/me/2fa") == 0 && r->status == 201) {
         snprintf(w->who[a].otp_secret, sizeof w->who[a].otp_secret, "%s", jstr(r->json, "secret"));
         cr_expect(strncmp(jstr(r->json, "otpauth_uri"), "otpauth://totp/", 15) == 0, "%s", r->body);
@@ -581,7 +585,7 @@ Test(gateway_identity, sessions_end_when_they_should, .timeout = 180) {
     snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", admin.email, PASSWORD);
     r = call(&t, "POST", "/v1/sessions", NULL, body);
     cr_expect_eq(r.status, 401, "%s", r.body);
-    cr_expect_str_eq(err_code(&r), "unauthenticated");
+    cr_expect_str_eq(resp_code(&r), "unauthenticated");
     resp_free(&r);
 
     /* A deleted account's session stops working within the cache TTL (1 s), not later. */
@@ -622,7 +626,7 @@ Test(gateway_identity, sessions_end_when_they_should, .timeout = 180) {
     snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\"}", admin.email, admin.password);
     r = call(&t, "POST", "/v1/sessions", NULL, body);
     cr_expect_eq(r.status, 401);
-    cr_expect_str_eq(err_code(&r), "otp_required", "%s", r.body);
+    cr_expect_str_eq(resp_code(&r), "otp_required", "%s", r.body);
     resp_free(&r);
     totp_now(secret, 1, code); /* the next step: the confirmed one cannot be used twice */
     snprintf(body, sizeof body, "{\"email\":\"%s\",\"password\":\"%s\",\"otp\":\"%s\"}", admin.email, admin.password,
@@ -640,6 +644,145 @@ Test(gateway_identity, sessions_end_when_they_should, .timeout = 180) {
     resp_free(&r);
     r = call(&t, "GET", "/v1/me", admin.token, NULL);
     cr_expect_eq(r.status, 401, "logged-out token accepted: %s", r.body);
+    resp_free(&r);
+    it_stop(&t);
+}
+
+/* ---- pages: one cursor convention for every list ------------------------------------------------------------ */
+
+#define WALK_FIRST 7   /* accounts before the walk: the admin and six members */
+#define WALK_MAX 32
+
+struct walk {
+    char ids[WALK_MAX][40];
+    int n;
+    int pages;
+};
+
+static int walk_find(const struct walk *w, const char *id) {
+    for (int i = 0; i < w->n; i++)
+        if (strcmp(w->ids[i], id) == 0)
+            return i;
+    return -1;
+}
+
+/* One page of /v1/organization/accounts?limit=3&cursor=...: its ids are appended to w (a duplicate
+ * fails the test); the next cursor goes into next ("" on the last page). */
+static void walk_page(const struct it *t, const struct actor *admin, struct walk *w, char next[CURSOR_TEXT_MAX]) {
+    char path[CURSOR_TEXT_MAX + 64];
+    snprintf(path, sizeof path, "/v1/organization/accounts?limit=3%s%s", next[0] ? "&cursor=" : "", next);
+    struct resp r = call(t, "GET", path, admin->token, NULL);
+    cr_assert_eq(r.status, 200, "page %d: %ld %s", w->pages + 1, r.status, r.body);
+    json_t *accs = json_object_get(r.json, "accounts"), *nc = json_object_get(r.json, "next_cursor");
+    cr_assert(json_is_array(accs), "%s", r.body);
+    cr_assert(json_is_null(nc) || json_is_string(nc), "next_cursor: %s", r.body);
+    cr_expect_leq(json_array_size(accs), 3, "the page is larger than its limit: %s", r.body);
+    size_t i;
+    json_t *acc;
+    json_array_foreach(accs, i, acc) {
+        const char *id = jstr(acc, "id");
+        cr_expect_eq(walk_find(w, id), -1, "account %s listed twice (page %d)", id, w->pages + 1);
+        cr_assert_lt(w->n, WALK_MAX);
+        snprintf(w->ids[w->n++], sizeof w->ids[0], "%s", id);
+    }
+    w->pages++;
+    snprintf(next, CURSOR_TEXT_MAX, "%s", json_is_string(nc) ? json_string_value(nc) : "");
+    cr_expect(next[0] || json_array_size(accs) <= 3);
+    resp_free(&r);
+}
+
+Test(gateway_identity, pages_are_stable_under_inserts_and_deletes, .timeout = 240) {
+    struct it t;
+    it_start(&t, NULL);
+    struct actor admin = {.name = "page-admin"}, other = {.name = "page-other"};
+    struct actor members[WALK_FIRST - 1 + 6];
+    char names[WALK_FIRST - 1 + 6][16];
+    struct th_cloudsim_account ca, cb;
+    signup(&t, &admin, "[\"buyer\"]", &ca);
+    char before[WALK_FIRST][40];
+    snprintf(before[0], sizeof before[0], "%s", admin.account_id);
+    for (int i = 0; i < WALK_FIRST - 1; i++) {
+        snprintf(names[i], sizeof names[i], "member%d", i);
+        members[i] = (struct actor){.name = names[i]};
+        add_member(&t, &admin, &members[i], "[\"user\"]", false);
+        snprintf(before[i + 1], sizeof before[i + 1], "%s", members[i].account_id);
+    }
+
+    /* Walk three at a time; between pages, two accounts arrive and an account already shown leaves. */
+    struct walk w = {0};
+    char next[CURSOR_TEXT_MAX] = "", added[6][40];
+    int n_added = 0;
+    walk_page(&t, &admin, &w, next);
+    cr_assert_eq(w.n, 3, "the first page is full");
+    cr_assert(next[0], "seven accounts do not fit on one page of three");
+    for (int round = 0; next[0] && round < 10; round++) {
+        if (n_added < 6) {
+            for (int k = 0; k < 2; k++, n_added++) {
+                int m = WALK_FIRST - 1 + n_added;
+                snprintf(names[m], sizeof names[m], "late%d", n_added);
+                members[m] = (struct actor){.name = names[m]};
+                add_member(&t, &admin, &members[m], "[\"user\"]", false);
+                snprintf(added[n_added], sizeof added[n_added], "%s", members[m].account_id);
+            }
+            char path[120];
+            snprintf(path, sizeof path, "/v1/organization/accounts/%s", w.ids[w.n - 1]); /* shown already */
+            struct resp r = call(&t, "DELETE", path, admin.token, NULL);
+            cr_expect_eq(r.status, 204, "%s", r.body);
+            resp_free(&r);
+        }
+        walk_page(&t, &admin, &w, next);
+    }
+    cr_expect_eq(next[0], '\0', "the walk never ended");
+    for (int i = 0; i < WALK_FIRST; i++)
+        cr_expect_neq(walk_find(&w, before[i]), -1, "account %s (there before the walk) was skipped", before[i]);
+    /* The late ones sort after every page already read (creation order), so the walk meets them. */
+    for (int i = 0; i < n_added; i++)
+        cr_expect_neq(walk_find(&w, added[i]), -1, "account %s (added during the walk) was skipped", added[i]);
+    cr_expect_geq(w.pages, 4, "%d pages", w.pages);
+
+    /* Every list has a maximum page size, named in the refusal. */
+    struct resp r = call(&t, "GET", "/v1/organization/accounts?limit=1000", admin.token, NULL);
+    cr_expect_eq(r.status, 400, "%s", r.body);
+    cr_expect_str_eq(resp_code(&r), "invalid");
+    cr_expect(strstr(err_msg(&r), "'limit'"), "%s", err_msg(&r));
+    resp_free(&r);
+    r = call(&t, "GET", "/v1/organization/outscale-accounts?limit=1000", admin.token, NULL);
+    cr_expect_eq(r.status, 400, "%s", r.body);
+    cr_expect(strstr(err_msg(&r), "'limit'"), "%s", err_msg(&r));
+    resp_free(&r);
+
+    /* A cursor of this list, modified, truncated, or replayed by another organization: refused. */
+    r = call(&t, "GET", "/v1/organization/accounts?limit=2", admin.token, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    char good[CURSOR_TEXT_MAX];
+    snprintf(good, sizeof good, "%s", jstr(r.json, "next_cursor"));
+    resp_free(&r);
+    cr_assert(strlen(good) > 8);
+    char bad[3][CURSOR_TEXT_MAX];
+    snprintf(bad[0], sizeof bad[0], "%s", good);
+    bad[0][strlen(bad[0]) / 2] = bad[0][strlen(bad[0]) / 2] == 'A' ? 'B' : 'A';
+    snprintf(bad[1], sizeof bad[1], "%.*s", (int)strlen(good) - 2, good);
+    snprintf(bad[2], sizeof bad[2], "not-a-cursor");
+    for (int i = 0; i < 3; i++) {
+        char path[CURSOR_TEXT_MAX + 64];
+        snprintf(path, sizeof path, "/v1/organization/accounts?limit=2&cursor=%s", bad[i]);
+        r = call(&t, "GET", path, admin.token, NULL);
+        cr_expect_eq(r.status, 400, "bad cursor %d: %s", i, r.body);
+        cr_expect_str_eq(err_msg(&r), CURSOR_REFUSED);
+        resp_free(&r);
+    }
+    signup(&t, &other, "[\"seller\"]", &cb);
+    char path[CURSOR_TEXT_MAX + 64];
+    snprintf(path, sizeof path, "/v1/organization/accounts?limit=2&cursor=%s", good);
+    r = call(&t, "GET", path, other.token, NULL);
+    cr_expect_eq(r.status, 400, "another organization's cursor: %s", r.body);
+    cr_expect_str_eq(err_msg(&r), CURSOR_REFUSED);
+    resp_free(&r);
+    /* ... and the other lists speak the same shape. */
+    r = call(&t, "GET", "/v1/organization/outscale-accounts?limit=1", admin.token, NULL);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    cr_expect_eq(json_array_size(json_object_get(r.json, "outscale_accounts")), 1);
+    cr_expect(json_is_null(json_object_get(r.json, "next_cursor")), "one OUTSCALE account, one page: %s", r.body);
     resp_free(&r);
     it_stop(&t);
 }
@@ -747,7 +890,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
                              cases[i].body[0] ? cases[i].body : NULL);
         cr_expect_eq(r.status, cases[i].status, "case %zu %s %s: %ld %s", i, cases[i].method, cases[i].path, r.status,
                      r.body);
-        cr_expect_str_eq(err_code(&r), cases[i].code, "case %zu: %s", i, r.body);
+        cr_expect_str_eq(resp_code(&r), cases[i].code, "case %zu: %s", i, r.body);
         cr_expect(strstr(err_msg(&r), cases[i].mentions), "case %zu: '%s' does not mention '%s'", i, err_msg(&r),
                   cases[i].mentions);
         resp_free(&r);
@@ -759,7 +902,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     for (size_t i = 0; i < sizeof bad_tokens / sizeof bad_tokens[0]; i++) {
         struct resp r = call(&t, "GET", "/v1/me", bad_tokens[i], NULL);
         cr_expect_eq(r.status, 401, "%s: %ld", bad_tokens[i], r.status);
-        cr_expect_str_eq(err_code(&r), "unauthenticated");
+        cr_expect_str_eq(resp_code(&r), "unauthenticated");
         resp_free(&r);
     }
     /* A well-formed token nobody issued: identity says no. */
@@ -774,7 +917,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     huge[big] = '\0';
     r = call(&t, "POST", "/v1/signup", NULL, huge);
     cr_expect_eq(r.status, 413);
-    cr_expect_str_eq(err_code(&r), "too_large");
+    cr_expect_str_eq(resp_code(&r), "too_large");
     resp_free(&r);
     free(huge);
 
@@ -788,7 +931,7 @@ Test(gateway_identity, bad_input_writes_nothing, .timeout = 180) {
     snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"short\"}", tok);
     r = call(&t, "POST", "/v1/password/set", NULL, body);
     cr_expect_eq(r.status, 400, "%s", r.body);
-    cr_expect_str_eq(err_code(&r), "invalid");
+    cr_expect_str_eq(resp_code(&r), "invalid");
     cr_expect(strlen(err_msg(&r)) > 0);
     resp_free(&r);
     snprintf(body, sizeof body, "{\"token\":\"%s\",\"password\":\"%s\"}", tok, PASSWORD);
@@ -824,7 +967,7 @@ Test(gateway_identity, throttled_with_retry_after, .timeout = 180) {
         cr_expect(last == 401 || last == 429, "attempt %d: %ld %s", i, last, r.body);
     }
     cr_expect_eq(last, 429, "failed logins were never throttled");
-    cr_expect_str_eq(err_code(&r), "throttled");
+    cr_expect_str_eq(resp_code(&r), "throttled");
     cr_expect(atoi(r.retry_after) >= 1, "Retry-After: '%s'", r.retry_after);
     resp_free(&r);
     /* Even the right password waits now. */
@@ -846,7 +989,7 @@ Test(gateway_identity, throttled_with_retry_after, .timeout = 180) {
         st = x.status;
         if (st == 429) {
             cr_expect_str_eq(x.retry_after, "1");
-            cr_expect_str_eq(err_code(&x), "throttled");
+            cr_expect_str_eq(resp_code(&x), "throttled");
         }
         resp_free(&x);
     }

@@ -4,6 +4,7 @@
  * restart too; bad commands are dead-lettered with a clear log line and never retried; events are
  * resolved through the owning service; operators see the ledger without secrets. */
 #include "notifier_util.h"
+#include "cursor.h"
 
 TestSuite(notifier_mail, .fini = nt_fini);
 
@@ -327,8 +328,50 @@ Test(notifier_mail, operators_list_the_ledger_without_secrets, .timeout = 90) {
             cr_expect(strstr(out->mails[i]->last_error, "550") != NULL, "%s", out->mails[i]->last_error);
         }
     }
+    char newest[40];
+    snprintf(newest, sizeof newest, "%s", out->n_mails ? out->mails[0]->id : "");
+    cr_expect_str_eq(out->next_cursor, "", "everything fits on the first page");
     mkt__mail__list_mails_reply__free_unpacked(out, NULL);
     out = NULL;
+    /* One a page: the cursor leads to the other one, then to the end. */
+    in.limit = 1;
+    cr_assert_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
+                          (ProtobufCMessage **)&out, 5000, &e),
+                 ERR_OK, "%s", e.msg);
+    cr_assert_eq(out->n_mails, 1);
+    cr_expect_str_eq(out->mails[0]->id, newest, "newest first");
+    cr_assert(strlen(out->next_cursor) > 0);
+    char cursor[CURSOR_TEXT_MAX];
+    snprintf(cursor, sizeof cursor, "%s", out->next_cursor);
+    mkt__mail__list_mails_reply__free_unpacked(out, NULL);
+    out = NULL;
+    in.cursor = cursor;
+    cr_assert_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
+                          (ProtobufCMessage **)&out, 5000, &e),
+                 ERR_OK, "%s", e.msg);
+    cr_assert_eq(out->n_mails, 1);
+    cr_expect_str_neq(out->mails[0]->id, newest, "the second page repeats the first");
+    cr_expect_str_eq(out->next_cursor, "");
+    mkt__mail__list_mails_reply__free_unpacked(out, NULL);
+    out = NULL;
+    /* The cursor is bound to its filters and to list_mails. */
+    in.state = (char *)"failed";
+    cr_expect_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
+                          (ProtobufCMessage **)&out, 5000, &e),
+                 ERR_INVALID);
+    cr_expect_str_eq(e.msg, CURSOR_REFUSED);
+    in.cursor = newest; /* an id: the convention before lib/cursor */
+    in.state = (char *)"";
+    cr_expect_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
+                          (ProtobufCMessage **)&out, 5000, &e),
+                 ERR_INVALID);
+    in.cursor = (char *)"";
+    in.limit = 501;
+    cr_expect_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
+                          (ProtobufCMessage **)&out, 5000, &e),
+                 ERR_INVALID);
+    cr_expect(strstr(e.msg, "limit") != NULL, "%s", e.msg);
+    in.limit = 0;
     in.state = (char *)"failed";
     cr_assert_eq(bus_call(t.bus, "notifier", "list_mails", &ctx, &in.base, &mkt__mail__list_mails_reply__descriptor,
                           (ProtobufCMessage **)&out, 5000, &e),

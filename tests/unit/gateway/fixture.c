@@ -29,7 +29,7 @@ void gw_fixture_stop(void) {
 
 long gw_request(const char *method, const char *path, const char *const *headers, const char *body, char **out,
                 char **head) {
-    char u[512];
+    char u[2048]; /* room for the longest cursor in a query */
     snprintf(u, sizeof u, "http://127.0.0.1:%d%s", http_server_port(gw.http), path);
     int status = th_http_full(method, u, body, headers, out, head);
     cr_assert_neq(status, 0, "%s %s: transport error", method, path);

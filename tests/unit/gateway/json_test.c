@@ -123,7 +123,7 @@ Test(gateway_json, mails_never_show_secrets) {
     cr_expect_not_null(strstr(s, "\"organization_name\":\"Acme\""), "%s", s);
     cr_expect_not_null(strstr(s, "\"product_name\":\"Db\""), "%s", s);
     cr_expect_not_null(strstr(s, "\"totals\":{\"failed\":0,\"pending\":2,\"sent\":1}"), "%s", s);
-    cr_expect_not_null(strstr(s, "\"next_before\":null"), "%s", s);
+    cr_expect_not_null(strstr(s, "\"next_cursor\":null"), "%s", s);
     cr_expect_not_null(strstr(s, "\"sent_at\":\"2026-11-27T23:20:57.123456Z\""), "%s", s);
     cr_expect_not_null(strstr(s, "\"next_attempt_at\":null"), "%s", s);
     cr_expect_not_null(strstr(s, "\"last_error\":null"), "%s", s);
