@@ -4,13 +4,17 @@
 
 #include <stdbool.h>
 
+#include "cursor.h"
+
 struct catalog_config {
-    const char *review; /* MKT_CATALOG_REVIEW: "none" (publish at once, OUTSCALE's way) or "required" (PUB-4) */
+    const char *review;     /* MKT_CATALOG_REVIEW: "none" (publish at once, OUTSCALE's way) or "required" (PUB-4) */
+    const char *cursor_key; /* MKT_CURSOR_KEY: MAC key of list cursors, the same on every replica */
 };
 
 struct catalog {
     struct catalog_config cfg;
     bool review_required;
+    struct cursor_key cursor_key;
 };
 
 #endif

@@ -173,17 +173,23 @@ done:
     return code;
 }
 
-err_code handlers_limit(int requested, int *out, struct problems *p) {
-    if (requested == 0) {
-        *out = 50;
+err_code handlers_page(struct bus_call *call, const struct cursor_list *list, const char *filter, int limit,
+                       const char *cursor, struct cursor_page *page, struct err *e) {
+    struct err why = {0};
+    if (cursor_page_init(page, list, &handlers_app(call)->cursor_key, filter, limit, cursor, &why) == ERR_OK)
         return ERR_OK;
-    }
-    if (requested < 1 || requested > 100) {
-        problems_add(p, "out_of_range", "limit");
-        return ERR_INVALID;
-    }
-    *out = requested;
-    return ERR_OK;
+    struct problems p;
+    problems_init(&p);
+    if (strncmp(why.msg, "limit", 5) == 0)
+        problems_add(&p, "out_of_range", "limit");
+    else
+        problems_add(&p, "not_a_cursor", "cursor");
+    return handlers_refuse(call, &p, e);
+}
+
+err_code handlers_next_cursor(const struct cursor_page *page, size_t fetched, const char *last_id,
+                              char out[CURSOR_TEXT_MAX], struct err *e) {
+    return cursor_page_next(page, fetched, 0, NULL, last_id, out, e);
 }
 
 /* ---- public: Regions and categories --------------------------------------------------------------- */

@@ -56,8 +56,13 @@ err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, 
                         struct err *e) MKT_MUST_USE;
 /* Whether `name` is among the present fields. */
 bool handlers_present(char *const *present, size_t n, const char *name);
-/* The limit of a list request: 1..100, default 50. */
-err_code handlers_limit(int requested, int *out, struct problems *p);
+/* A page of a list (lib/cursor): checks limit and cursor (refused as the problems `limit`
+ * out_of_range or `cursor` not_a_cursor) and binds the cursor to `filter` (the parent's id). */
+err_code handlers_page(struct bus_call *call, const struct cursor_list *list, const char *filter, int limit,
+                       const char *cursor, struct cursor_page *page, struct err *e) MKT_MUST_USE;
+/* The reply's next_cursor for `fetched` rows whose last shown row has id `last_id`. */
+err_code handlers_next_cursor(const struct cursor_page *page, size_t fetched, const char *last_id,
+                              char out[CURSOR_TEXT_MAX], struct err *e) MKT_MUST_USE;
 
 /* Methods by file. */
 err_code handlers_list_categories(struct bus_call *call, struct err *e);

@@ -144,32 +144,33 @@ err_code handlers_get_product(struct bus_call *call, struct err *e) {
     return code;
 }
 
+static const struct cursor_list products_list = {"catalog.products", CURSOR_ID, 0, 0};
+
 err_code handlers_list_products(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__ListRequest *in = (const Mkt__Catalog__ListRequest *)call->in;
     const char *org;
-    struct problems p;
-    problems_init(&p);
-    int limit;
+    struct cursor_page page;
     err_code code = handlers_seller(call, &org, e);
-    if (code != ERR_OK)
-        return code;
-    (void)handlers_limit(in->limit, &limit, &p);
-    if (in->cursor && *in->cursor && !id_is_uuid(in->cursor))
-        problems_add(&p, "not_a_cursor", "cursor");
-    if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
+    if (code != ERR_OK || (code = handlers_page(call, &products_list, org, in->limit, in->cursor, &page, e)) != ERR_OK)
         return code;
     Mkt__Catalog__Product **rows = NULL;
     size_t n = 0;
-    code = store_product_list(call->worker->db, org, in->cursor, limit + 1, &rows, &n, e);
+    code = store_product_list(call->worker->db, org, page.has_after ? page.after.id : "", cursor_page_fetch(&page),
+                              &rows, &n, e);
     if (code != ERR_OK)
         return code;
-    Mkt__Catalog__ProductList rep = MKT__CATALOG__PRODUCT_LIST__INIT;
-    rep.n_products = n > (size_t)limit ? (size_t)limit : n;
-    rep.products = rows;
-    rep.next_cursor = n > (size_t)limit ? rows[limit - 1]->id : "";
-    bus_reply(call, &rep.base);
+    size_t shown = cursor_page_shown(&page, n);
+    char next[CURSOR_TEXT_MAX];
+    code = handlers_next_cursor(&page, n, shown ? rows[shown - 1]->id : "", next, e);
+    if (code == ERR_OK) {
+        Mkt__Catalog__ProductList rep = MKT__CATALOG__PRODUCT_LIST__INIT;
+        rep.n_products = shown;
+        rep.products = rows;
+        rep.next_cursor = next;
+        bus_reply(call, &rep.base);
+    }
     store_messages_free((ProtobufCMessage **)rows, n);
-    return ERR_OK;
+    return code;
 }
 
 /* What update_product may change (PROD-4: not the Regions; not the kind). */

@@ -20,30 +20,31 @@ static void free_msg(void *m) {
         protobuf_c_message_free_unpacked(m, NULL);
 }
 
+static const struct cursor_list reviews_list = {"catalog.reviews", CURSOR_ID, 0, 0};
+
 err_code handlers_list_reviews(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__ListRequest *in = (const Mkt__Catalog__ListRequest *)call->in;
-    struct problems p;
-    problems_init(&p);
-    int limit;
+    struct cursor_page page;
     err_code code = handlers_operator(call, e);
-    if (code != ERR_OK)
-        return code;
-    (void)handlers_limit(in->limit, &limit, &p);
-    if (in->cursor && *in->cursor && !id_is_uuid(in->cursor))
-        problems_add(&p, "not_a_cursor", "cursor");
-    if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
+    if (code != ERR_OK || (code = handlers_page(call, &reviews_list, "pending", in->limit, in->cursor, &page, e)) != ERR_OK)
         return code;
     Mkt__Catalog__Review **rows = NULL;
     size_t n = 0;
-    if ((code = store_review_list(call->worker->db, in->cursor, limit + 1, &rows, &n, e)) != ERR_OK)
+    if ((code = store_review_list(call->worker->db, page.has_after ? page.after.id : "", cursor_page_fetch(&page),
+                                  &rows, &n, e)) != ERR_OK)
         return code;
-    Mkt__Catalog__ReviewList rep = MKT__CATALOG__REVIEW_LIST__INIT;
-    rep.n_reviews = n > (size_t)limit ? (size_t)limit : n;
-    rep.reviews = rows;
-    rep.next_cursor = n > (size_t)limit ? rows[limit - 1]->id : "";
-    bus_reply(call, &rep.base);
+    size_t shown = cursor_page_shown(&page, n);
+    char next[CURSOR_TEXT_MAX];
+    code = handlers_next_cursor(&page, n, shown ? rows[shown - 1]->id : "", next, e);
+    if (code == ERR_OK) {
+        Mkt__Catalog__ReviewList rep = MKT__CATALOG__REVIEW_LIST__INIT;
+        rep.n_reviews = shown;
+        rep.reviews = rows;
+        rep.next_cursor = next;
+        bus_reply(call, &rep.base);
+    }
     store_messages_free((ProtobufCMessage **)rows, n);
-    return ERR_OK;
+    return code;
 }
 
 /* The product's and version's next states for a decision (table: rules.c). */

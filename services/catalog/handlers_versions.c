@@ -185,33 +185,35 @@ err_code handlers_get_version(struct bus_call *call, struct err *e) {
     return code;
 }
 
+static const struct cursor_list versions_list = {"catalog.versions", CURSOR_ID, 0, 0};
+
 err_code handlers_list_versions(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__ListRequest *in = (const Mkt__Catalog__ListRequest *)call->in;
     const char *org;
     Mkt__Catalog__Product *product = NULL;
     Mkt__Catalog__Version **rows = NULL;
     size_t n = 0;
-    int limit;
-    struct problems p;
-    problems_init(&p);
+    struct cursor_page page;
     err_code code = handlers_seller(call, &org, e);
     if (code != ERR_OK)
         return code;
-    (void)handlers_limit(in->limit, &limit, &p);
-    if (in->cursor && *in->cursor && !id_is_uuid(in->cursor))
-        problems_add(&p, "not_a_cursor", "cursor");
-    if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
-        return code;
     if (!id_is_uuid(in->id))
         return err_set(e, ERR_NOT_FOUND, "product %s", in->id);
+    if ((code = handlers_page(call, &versions_list, in->id, in->limit, in->cursor, &page, e)) != ERR_OK)
+        return code;
     code = store_product_get(call->worker->db, org, in->id, false, &product, e);
     if (code == ERR_OK)
-        code = store_version_list(call->worker->db, product->id, in->cursor, limit + 1, &rows, &n, e);
+        code = store_version_list(call->worker->db, product->id, page.has_after ? page.after.id : "",
+                                  cursor_page_fetch(&page), &rows, &n, e);
+    size_t shown = cursor_page_shown(&page, n);
+    char next[CURSOR_TEXT_MAX];
+    if (code == ERR_OK)
+        code = handlers_next_cursor(&page, n, shown ? rows[shown - 1]->id : "", next, e);
     if (code == ERR_OK) {
         Mkt__Catalog__VersionList rep = MKT__CATALOG__VERSION_LIST__INIT;
-        rep.n_versions = n > (size_t)limit ? (size_t)limit : n;
+        rep.n_versions = shown;
         rep.versions = rows;
-        rep.next_cursor = n > (size_t)limit ? rows[limit - 1]->id : "";
+        rep.next_cursor = next;
         bus_reply(call, &rep.base);
     }
     store_messages_free((ProtobufCMessage **)rows, n);

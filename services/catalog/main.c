@@ -13,6 +13,8 @@
 static const struct config_field catalog_fields[] = {
     {"MKT_CATALOG_REVIEW", CONFIG_STRING, "none", 4, 8, false, offsetof(struct catalog_config, review),
      "listing review before publication (PUB-4): none or required"},
+    {"MKT_CURSOR_KEY", CONFIG_STRING, "", 0, 256, true, offsetof(struct catalog_config, cursor_key),
+     "MAC key of list cursors (the same on every replica; empty = development key)"},
 };
 
 int main(void) {
@@ -29,6 +31,7 @@ int main(void) {
         return 1;
     }
     app.review_required = strcmp(app.cfg.review, "required") == 0;
+    cursor_key_init(&app.cursor_key, app.cfg.cursor_key);
     if (svc_init(&s, "catalog", &app, true, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
         svc_connect(&s, &e) != ERR_OK || svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK) {
         log_error("start: %s: %s", err_code_name(e.code), e.msg);

@@ -55,8 +55,8 @@ err_code store_product_insert(PGconn *c, const char *id, const char *org, const 
 /* lock: SELECT ... FOR UPDATE (the row stays locked until the transaction ends). */
 err_code store_product_get(PGconn *c, const char *org, const char *id, bool lock, Mkt__Catalog__Product **out,
                            struct err *e) MKT_MUST_USE;
-/* The organization's products, oldest first, after the position (created_at, id) of `after_id`
- * ("" = from the start), at most limit. */
+/* The organization's products, oldest first (UUIDv7 ids sort by creation), with ids after
+ * `after_id` ("" = from the start), at most limit. */
 err_code store_product_list(PGconn *c, const char *org, const char *after_id, int limit,
                             Mkt__Catalog__Product ***out, size_t *n, struct err *e) MKT_MUST_USE;
 /* Writes every descriptive field of `p` (the merged product) and its updated_at. */
@@ -88,6 +88,7 @@ err_code store_version_get(PGconn *c, const char *product, const char *id, bool 
                            struct err *e) MKT_MUST_USE;
 /* The newest version of the product (VER-2), ERR_NOT_FOUND when it has none. */
 err_code store_version_last(PGconn *c, const char *product, Mkt__Catalog__Version **out, struct err *e) MKT_MUST_USE;
+/* Newest first: ids before `after_id` ("" = from the newest). */
 err_code store_version_list(PGconn *c, const char *product, const char *after_id, int limit,
                             Mkt__Catalog__Version ***out, size_t *n, struct err *e) MKT_MUST_USE;
 err_code store_version_update(PGconn *c, const Mkt__Catalog__Version *v, mkt_time now, struct err *e) MKT_MUST_USE;

@@ -75,8 +75,7 @@ err_code store_product_list(PGconn *c, const char *org, const char *after_id, in
     return store_messages(
         c, &mkt__catalog__product__descriptor, (ProtobufCMessage ***)out, n, e,
         "SELECT " PRODUCT_JSON " FROM products p WHERE p.organization_id = $1::uuid AND p.deleted_at IS NULL"
-        " AND ($2 = '' OR (p.created_at, p.id) > (SELECT created_at, id FROM products WHERE id = nullif($2, '')::uuid))"
-        " ORDER BY p.created_at, p.id LIMIT $3::int",
+        " AND ($2 = '' OR p.id > nullif($2, '')::uuid) ORDER BY p.id LIMIT $3::int",
         DB_PARAMS(org, str(after_id), lim));
 }
 

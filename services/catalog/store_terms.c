@@ -94,9 +94,8 @@ err_code store_review_list(PGconn *c, const char *after_id, int limit, Mkt__Cata
     snprintf(lim, sizeof lim, "%d", limit);
     return store_messages(c, &mkt__catalog__review__descriptor, (ProtobufCMessage ***)out, n, e,
                           "SELECT " REVIEW_JSON " FROM reviews r JOIN products p ON p.id = r.product_id"
-                          " WHERE r.state = 'pending' AND ($1 = '' OR (r.submitted_at, r.id) >"
-                          " (SELECT submitted_at, id FROM reviews WHERE id = nullif($1, '')::uuid))"
-                          " ORDER BY r.submitted_at, r.id LIMIT $2::int",
+                          " WHERE r.state = 'pending' AND ($1 = '' OR r.id > nullif($1, '')::uuid)"
+                          " ORDER BY r.id LIMIT $2::int",
                           DB_PARAMS(after_id ? after_id : "", lim));
 }
 

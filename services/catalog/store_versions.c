@@ -78,8 +78,7 @@ err_code store_version_list(PGconn *c, const char *product, const char *after_id
     snprintf(lim, sizeof lim, "%d", limit);
     return store_messages(c, &mkt__catalog__version__descriptor, (ProtobufCMessage ***)out, n, e,
                           "SELECT " VERSION_JSON " FROM versions v WHERE v.product_id = $1::uuid"
-                          " AND ($2 = '' OR v.number < (SELECT number FROM versions WHERE id = nullif($2, '')::uuid))"
-                          " ORDER BY v.number DESC LIMIT $3::int",
+                          " AND ($2 = '' OR v.id < nullif($2, '')::uuid) ORDER BY v.id DESC LIMIT $3::int",
                           DB_PARAMS(product, str(after_id), lim));
 }
 

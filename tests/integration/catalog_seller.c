@@ -507,7 +507,20 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     EXPECT_STATUS(r, 200);
     cr_expect_eq(json_array_size(json_object_get(r.json, "versions")), 1);
     cr_expect_str_eq(th_jstr(json_array_get(json_object_get(r.json, "versions"), 0), "id"), v2, "newest first");
-    cr_expect_str_eq(th_jstr(r.json, "next_cursor"), v2);
+    char next[900];
+    snprintf(next, sizeof next, "%s", th_jstr(r.json, "next_cursor"));
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s/versions?limit=1&cursor=%s", omi, next);
+    r = api(&c, "GET", path, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(json_array_get(json_object_get(r.json, "versions"), 0), "id"), v1, "the next page");
+    cr_expect(json_is_null(json_object_get(r.json, "next_cursor")), "the last page: %s", r.body);
+    th_api_free(&r);
+    next[5] = next[5] == 'A' ? 'B' : 'A';
+    snprintf(path, sizeof path, "/v1/products/%s/versions?limit=1&cursor=%s", omi, next);
+    r = api(&c, "GET", path, &seller, NULL);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "cursor", "not_a_cursor"), "a tampered cursor: %s", r.body);
     th_api_free(&r);
 
     /* PUB-3: terms of use. */
