@@ -98,7 +98,10 @@ The marketplace platform is up.
   logs           make logs   (files in $RUN/logs/)
   stop           make down
 MSG
-      echo "Operator account: $OPERATOR_EMAIL / ${MKT_OPERATOR_PASSWORD:-$(cat "$RUN/secrets/operator.password")}"
+      local op_pw=${MKT_OPERATOR_PASSWORD:-$(cat "$RUN/secrets/operator.password")}
+      echo "Operator account: $OPERATOR_EMAIL / $op_pw"
+      python3 "$ROOT/deploy/local/seed.py" "$url" "$RUN/mail" "$RUN/secrets" "$OPERATOR_EMAIL" "$op_pw" ||
+        echo "(the demo data could not be seeded: see above and make logs)"
       cloud_env
       return 0
     fi
