@@ -6,8 +6,9 @@
  * inbox consumer (transaction opened by lib/events); an event's recipients come from its owning
  * service, so the EVENTS consumers are plain (non-inbox) consumers whose function calls the owner
  * with no transaction open, then claims the inbox row and inserts the ledger rows in its own
- * transaction. A redelivery stays idempotent: the inbox claim conflicts (rolled back, acked),
- * and the ledger's (event_key, recipient) key absorbs a race between two replicas. */
+ * transaction. A redelivery stays idempotent: a processed event is seen in the inbox before the
+ * call (no second call), and when two deliveries race, the inbox claim conflicts for the second
+ * (rolled back, acked). */
 #include "consumers.h"
 
 #include <stdio.h>
@@ -148,6 +149,13 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
         log_warn("event %s of type %s: no mail for it (not routed)", ev->id, type);
         goto done;
     }
+    /* durables[0] is the MAIL consumer; the routes' follow in order (consumers_start). */
+    const char *durable = n->durables[1 + index];
+    bool seen = false;
+    if ((code = inbox_seen(m->worker->db, durable, ev->id, &seen, e)) != ERR_OK)
+        goto done;
+    if (seen) /* a redelivery of a processed event: no need to ask the owner again */
+        goto done;
     char owner[32];
     snprintf(owner, sizeof owner, "%.*s", (int)strcspn(type, "."), type);
     Mkt__Mail__RecipientsRequest req = MKT__MAIL__RECIPIENTS_REQUEST__INIT;
@@ -193,8 +201,7 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
         .correlation_id = ev->correlation_id,
         .skip_bad_recipients = true, /* one bad address in the owner's data must not block the others */
     };
-    /* durables[0] is the MAIL consumer; the routes' follow in order (consumers_start). */
-    code = enqueue_once(n, m->worker->db, n->durables[1 + index], ev->id, &r, e);
+    code = enqueue_once(n, m->worker->db, durable, ev->id, &r, e);
     if (code == ERR_INVALID)
         err_wrap(e, "event %s (%s)", ev->id, type);
 done:
