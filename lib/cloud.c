@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "crypto.h"
 #include "log.h"
 
@@ -288,17 +289,6 @@ bool cloud__retryable(long status, int curl_code) {
     return status == 429 || (status >= 500 && status <= 599);
 }
 
-long cloud__backoff_ms(int retry, int base_ms, int max_ms, uint32_t rnd) {
-    if (retry < 1 || base_ms <= 0 || max_ms <= 0)
-        return 0;
-    long cap = base_ms;
-    for (int i = 1; i < retry && cap < max_ms; i++)
-        cap *= 2;
-    if (cap > max_ms)
-        cap = max_ms;
-    return (long)(rnd % (uint32_t)(cap + 1));
-}
-
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
@@ -367,9 +357,8 @@ err_code cloud_call(struct cloud *c, const char *op, json_t *req, json_t **resp,
             cloud__http_error(op, status, c->buf, c->len, &last);
         if (tries >= c->max_tries || !cloud__retryable(status, c->too_large ? CURLE_WRITE_ERROR : (int)cc))
             break;
-        uint32_t rnd;
-        crypto_random(&rnd, sizeof rnd);
-        long delay = cloud__backoff_ms(tries, c->backoff_base_ms, c->backoff_max_ms, rnd);
+        struct backoff b = {.base = c->backoff_base_ms, .cap = c->backoff_max_ms};
+        long delay = (long)backoff_next(&b, tries);
         log_warn("cloud %s: attempt %d/%d failed (%s): retrying in %ld ms", op, tries, c->max_tries,
                  last.msg, delay);
         sleep_ms(delay);

@@ -8,7 +8,7 @@
  * from a loop thread.
  *
  * Retries: 429, 5xx and transport failures are retried up to `max_tries` attempts in all, with
- * exponential backoff and full jitter (sleep uniform in [0, min(backoff_max, base * 2^(n-1))]).
+ * lib/backoff.h's exponential backoff and jitter (sleep in [base, min(backoff_max, base * 2^(n-1))]).
  * Other statuses are never retried. A create retried after a transport failure may answer
  * ERR_CONFLICT because the first attempt did succeed: look the resource up by name then.
  *

@@ -1,5 +1,5 @@
 /* Internal-but-shared parts of the cloud client: the pure decision functions of the transport
- * (error envelope parsing and mapping, retry decision, backoff), exposed so unit tests can run
+ * (error envelope parsing and mapping, retry decision; the backoff is lib/backoff.h), exposed so unit tests can run
  * them as tables, and the helpers the typed calls in cloud_*.c share (paging, JSON accessors,
  * list building). Not for use outside lib/cloud*.c and their tests. */
 #ifndef MKT_CLOUD_INTERNAL_H
@@ -36,9 +36,6 @@ err_code cloud__transport_error(const char *op, int curl_code, const char *detai
  * then curl_code decides (transport failures yes, a malformed endpoint no); 429 and 5xx yes;
  * everything else no. */
 bool cloud__retryable(long status, int curl_code);
-/* Full-jitter backoff before retry number `retry` (1 = the first retry): uniform in
- * [0, min(max_ms, base_ms * 2^(retry-1))], drawn from `rnd`. */
-long cloud__backoff_ms(int retry, int base_ms, int max_ms, uint32_t rnd);
 
 /* ---- helpers for typed calls ---------------------------------------------------------------- */
 

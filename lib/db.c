@@ -1,8 +1,12 @@
-/* libpq helpers: connect, run statements with text parameters, transactions, SQLSTATE mapping,
- * time parameters, and the migration runner. All SQL of the services lives in their store.c;
- * this file only carries the plumbing they share. */
+/* libpq helpers: connect, run statements with text parameters, prepared statements per
+ * connection, bulk writes, transactions, SQLSTATE mapping, time parameters, the LISTEN/NOTIFY
+ * wait, and the migration runner. All SQL of the services lives in their store.c; this file only
+ * carries the plumbing they share. */
 #include "db.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,9 +53,12 @@ err_code db_connect(const char *dsn, PGconn **out, struct err *e) {
     return ERR_OK;
 }
 
+static void prepared_forget(PGconn *c);
+
 err_code db_ensure(PGconn *c, struct err *e) {
     if (PQstatus(c) == CONNECTION_OK)
         return ERR_OK;
+    prepared_forget(c);
     PQreset(c);
     if (PQstatus(c) != CONNECTION_OK)
         return err_set(e, ERR_UNAVAILABLE, "database: %s", PQerrorMessage(c));
@@ -61,8 +68,10 @@ err_code db_ensure(PGconn *c, struct err *e) {
 }
 
 void db_close(PGconn *c) {
-    if (c)
-        PQfinish(c);
+    if (!c)
+        return;
+    prepared_forget(c);
+    PQfinish(c);
 }
 
 err_code db_query(PGconn *c, PGresult **out, struct err *e, const char *sql, int n, const char *const *params) {
@@ -87,6 +96,338 @@ err_code db_exec(PGconn *c, struct err *e, long *affected, const char *sql, int 
     if (affected)
         *affected = atol(PQcmdTuples(r));
     PQclear(r);
+    return ERR_OK;
+}
+
+/* ---- prepared statements --------------------------------------------------------------------------
+ * What was prepared on which session. A connection is keyed by its pointer and its backend pid: a
+ * connection reset behind our back (new backend) is seen as new. The registry is process-wide and
+ * locked (a connection may be closed by another thread than the one that used it); it holds a
+ * few entries per worker, and the lock is held for a lookup only, never across a round trip. */
+
+struct prepared_conn {
+    PGconn *conn;
+    int pid;
+    char **names;
+    size_t n, cap;
+    struct prepared_conn *next;
+};
+
+static pthread_mutex_t prepared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct prepared_conn *prepared_list;
+
+static void prepared_entry_free(struct prepared_conn *p) {
+    for (size_t i = 0; i < p->n; i++)
+        free(p->names[i]);
+    free(p->names);
+    free(p);
+}
+
+static void prepared_forget(PGconn *c) {
+    pthread_mutex_lock(&prepared_lock);
+    for (struct prepared_conn **pp = &prepared_list; *pp; pp = &(*pp)->next) {
+        if ((*pp)->conn == c) {
+            struct prepared_conn *p = *pp;
+            *pp = p->next;
+            prepared_entry_free(p);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&prepared_lock);
+}
+
+/* Whether `name` is prepared on c's current session. */
+static bool prepared_has(PGconn *c, int pid, const char *name) {
+    bool found = false;
+    pthread_mutex_lock(&prepared_lock);
+    for (struct prepared_conn *p = prepared_list; p; p = p->next) {
+        if (p->conn != c)
+            continue;
+        if (p->pid != pid) { /* a new session: nothing is prepared on it */
+            for (size_t i = 0; i < p->n; i++)
+                free(p->names[i]);
+            p->n = 0;
+            p->pid = pid;
+        }
+        for (size_t i = 0; i < p->n && !found; i++)
+            found = strcmp(p->names[i], name) == 0;
+        break;
+    }
+    pthread_mutex_unlock(&prepared_lock);
+    return found;
+}
+
+static bool prepared_add(PGconn *c, int pid, const char *name) {
+    bool ok = false;
+    pthread_mutex_lock(&prepared_lock);
+    struct prepared_conn *p = prepared_list;
+    while (p && p->conn != c)
+        p = p->next;
+    if (!p && (p = calloc(1, sizeof *p)) != NULL) {
+        p->conn = c;
+        p->pid = pid;
+        p->next = prepared_list;
+        prepared_list = p;
+    }
+    if (p && p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 8;
+        char **v = realloc(p->names, cap * sizeof *v);
+        if (v) {
+            p->names = v;
+            p->cap = cap;
+        }
+    }
+    if (p && p->n < p->cap && (p->names[p->n] = strdup(name)) != NULL) {
+        p->n++;
+        ok = true;
+    }
+    pthread_mutex_unlock(&prepared_lock);
+    return ok;
+}
+
+err_code db_prepared(PGconn *c, PGresult **out, struct err *e, const char *name, const char *sql, int n,
+                     const char *const *params) {
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return err_set(e, ERR_UNAVAILABLE, "database: not connected");
+    int pid = PQbackendPID(c);
+    if (!prepared_has(c, pid, name)) {
+        PGresult *p = PQprepare(c, name, sql, n, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
+            err_code code = db_error(c, p, e, name);
+            PQclear(p);
+            return code;
+        }
+        PQclear(p);
+        if (!prepared_add(c, pid, name)) {
+            /* Unrecorded, the next call would prepare again and fail with "already exists". */
+            PGresult *d = PQexec(c, "DEALLOCATE ALL");
+            PQclear(d);
+            prepared_forget(c);
+            return err_set(e, ERR_INTERNAL, "%s: out of memory", name);
+        }
+    }
+    PGresult *r = PQexecPrepared(c, name, n, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        err_code code = db_error(c, r, e, name);
+        PQclear(r);
+        return code;
+    }
+    *out = r;
+    return ERR_OK;
+}
+
+/* ---- bulk writes ------------------------------------------------------------------------------------ */
+
+#define INSERT_ROWS_MAX 1000
+#define INSERT_PARAMS_MAX 65535
+
+/* A growable string for the statements and COPY data built below. */
+struct dbuf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void dbuf_add(struct dbuf *b, const char *s, size_t n) {
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void dbuf_str(struct dbuf *b, const char *s) { dbuf_add(b, s, strlen(s)); }
+
+static void dbuf_head(struct dbuf *b, const char *verb, const char *table, const char *const *columns,
+                      size_t ncols) {
+    dbuf_str(b, verb);
+    dbuf_str(b, table);
+    dbuf_str(b, " (");
+    for (size_t i = 0; i < ncols; i++) {
+        dbuf_str(b, i ? ", " : "");
+        dbuf_str(b, columns[i]);
+    }
+    dbuf_str(b, ")");
+}
+
+err_code db_insert_rows(PGconn *c, const char *table, const char *const *columns, size_t ncols,
+                        const char *const *values, size_t nrows, const char *suffix, long *affected,
+                        struct err *e) {
+    if (ncols == 0 || ncols > INSERT_PARAMS_MAX)
+        return err_set(e, ERR_INTERNAL, "insert into %s: %zu columns", table, ncols);
+    size_t per = INSERT_PARAMS_MAX / ncols;
+    if (per > INSERT_ROWS_MAX)
+        per = INSERT_ROWS_MAX;
+    long total = 0;
+    err_code code = ERR_OK;
+    for (size_t from = 0; from < nrows && code == ERR_OK; from += per) {
+        size_t rows = nrows - from < per ? nrows - from : per;
+        struct dbuf b = {0};
+        char num[24];
+        dbuf_head(&b, "INSERT INTO ", table, columns, ncols);
+        dbuf_str(&b, " VALUES ");
+        for (size_t r = 0; r < rows; r++) {
+            dbuf_str(&b, r ? ", (" : "(");
+            for (size_t k = 0; k < ncols; k++) {
+                snprintf(num, sizeof num, "%s$%zu", k ? ", " : "", r * ncols + k + 1);
+                dbuf_str(&b, num);
+            }
+            dbuf_str(&b, ")");
+        }
+        if (suffix) {
+            dbuf_str(&b, " ");
+            dbuf_str(&b, suffix);
+        }
+        long n = 0;
+        if (b.failed)
+            code = err_set(e, ERR_INTERNAL, "insert into %s: out of memory", table);
+        else
+            code = db_exec(c, e, &n, b.p, (int)(rows * ncols), values + from * ncols);
+        free(b.p);
+        total += n;
+    }
+    if (code == ERR_OK && affected)
+        *affected = total;
+    return code;
+}
+
+/* COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N. */
+static void copy_value(struct dbuf *b, const char *v) {
+    if (!v) {
+        dbuf_str(b, "\\N");
+        return;
+    }
+    const char *start = v;
+    for (; *v; v++) {
+        const char *esc = *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" : *v == '\n' ? "\\n" : *v == '\r' ? "\\r" : NULL;
+        if (!esc)
+            continue;
+        dbuf_add(b, start, (size_t)(v - start));
+        dbuf_str(b, esc);
+        start = v + 1;
+    }
+    dbuf_add(b, start, (size_t)(v - start));
+}
+
+err_code db_copy_rows(PGconn *c, const char *table, const char *const *columns, size_t ncols,
+                      const char *const *values, size_t nrows, long *affected, struct err *e) {
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return err_set(e, ERR_UNAVAILABLE, "database: not connected");
+    struct dbuf sql = {0}, data = {0};
+    err_code code = ERR_OK;
+    PGresult *r = NULL;
+    dbuf_head(&sql, "COPY ", table, columns, ncols);
+    dbuf_str(&sql, " FROM STDIN");
+    if (sql.failed) {
+        code = err_set(e, ERR_INTERNAL, "copy into %s: out of memory", table);
+        goto done;
+    }
+    r = PQexec(c, sql.p);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        code = db_error(c, r, e, "copy");
+        goto done;
+    }
+    PQclear(r);
+    r = NULL;
+    /* Rows go out in chunks of about 64 KiB. */
+    for (size_t i = 0; i < nrows && code == ERR_OK; i++) {
+        for (size_t k = 0; k < ncols; k++) {
+            if (k)
+                dbuf_str(&data, "\t");
+            copy_value(&data, values[i * ncols + k]);
+        }
+        dbuf_str(&data, "\n");
+        if (data.failed)
+            code = err_set(e, ERR_INTERNAL, "copy into %s: out of memory", table);
+        else if ((data.len >= 65536 || i + 1 == nrows) && PQputCopyData(c, data.p, (int)data.len) != 1)
+            code = err_set(e, ERR_UNAVAILABLE, "copy into %s: %s", table, PQerrorMessage(c));
+        else if (data.len >= 65536 || i + 1 == nrows)
+            data.len = 0;
+    }
+    if (PQputCopyEnd(c, code == ERR_OK ? NULL : "aborted by the client") != 1 && code == ERR_OK)
+        code = err_set(e, ERR_UNAVAILABLE, "copy into %s: %s", table, PQerrorMessage(c));
+    /* Read every result so the connection is usable again. */
+    while ((r = PQgetResult(c)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && code == ERR_OK)
+            code = db_error(c, r, e, "copy");
+        else if (code == ERR_OK && affected)
+            *affected = atol(PQcmdTuples(r));
+        PQclear(r);
+    }
+done:
+    PQclear(r);
+    free(sql.p);
+    free(data.p);
+    return code;
+}
+
+/* ---- LISTEN/NOTIFY ---------------------------------------------------------------------------------- */
+
+err_code db_channel(PGconn *c, const char *prefix, char *out, size_t n, struct err *e) {
+    PGresult *r = NULL;
+    err_code code = db_query(c, &r, e, "SELECT current_schema()", DB_NO_PARAMS);
+    if (code != ERR_OK)
+        return err_wrap(e, "channel");
+    snprintf(out, n, "%s%s", prefix, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return ERR_OK;
+}
+
+err_code db_listen(PGconn *c, const char *channel, struct err *e) {
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return err_set(e, ERR_UNAVAILABLE, "listen: not connected");
+    char *ident = PQescapeIdentifier(c, channel, strlen(channel));
+    if (!ident)
+        return err_set(e, ERR_INTERNAL, "listen: %s", PQerrorMessage(c));
+    char sql[300];
+    snprintf(sql, sizeof sql, "LISTEN %s", ident);
+    PQfreemem(ident);
+    err_code code = db_exec(c, e, NULL, sql, DB_NO_PARAMS);
+    return code == ERR_OK ? ERR_OK : err_wrap(e, "listen");
+}
+
+static bool drain_notifies(PGconn *c) {
+    bool any = false;
+    for (PGnotify *n; (n = PQnotifies(c)) != NULL; PQfreemem(n))
+        any = true;
+    return any;
+}
+
+err_code db_wait_notify(PGconn *c, int timeout_ms, int stop_fd, enum db_wake *why, struct err *e) {
+    *why = DB_WAKE_TIMEOUT;
+    if (!c || PQstatus(c) != CONNECTION_OK)
+        return err_set(e, ERR_UNAVAILABLE, "listen: connection lost");
+    if (drain_notifies(c)) {
+        *why = DB_WAKE_NOTIFY;
+        return ERR_OK;
+    }
+    struct pollfd fds[2] = {{.fd = PQsocket(c), .events = POLLIN}, {.fd = stop_fd, .events = POLLIN}};
+    int rc = poll(fds, stop_fd >= 0 ? 2 : 1, timeout_ms);
+    if (rc < 0 && errno != EINTR)
+        return err_set(e, ERR_UNAVAILABLE, "listen: poll: %s", strerror(errno));
+    if (rc > 0 && fds[0].revents) {
+        if (!PQconsumeInput(c))
+            return err_set(e, ERR_UNAVAILABLE, "listen: %s", PQerrorMessage(c));
+        if (drain_notifies(c))
+            *why = DB_WAKE_NOTIFY;
+        else if (PQstatus(c) != CONNECTION_OK)
+            return err_set(e, ERR_UNAVAILABLE, "listen: connection lost");
+    }
+    if (rc > 0 && stop_fd >= 0 && fds[1].revents)
+        *why = DB_WAKE_STOP;
     return ERR_OK;
 }
 

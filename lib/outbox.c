@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "backoff.h"
 #include "db.h"
 #include "events.h"
 #include "log.h"
@@ -21,6 +22,8 @@
 #define RELAY_BATCH 512
 #define RELAY_POLL_MS 1000          /* polling fallback when no NOTIFY arrives */
 #define RELAY_KEEP_SENT_US (3600LL * 1000000) /* sent rows are kept an hour for inspection */
+/* After a failed batch: 200 ms, doubling (with jitter), up to 5 s. */
+static const struct backoff relay_backoff = {.base = 200, .cap = 5000};
 
 err_code outbox_add(PGconn *tx, const char *subject, const Mkt__Event *ev, struct err *e) {
     size_t len = mkt__event__get_packed_size(ev);
@@ -92,17 +95,13 @@ static err_code relay_connect(struct relay *r, struct err *e) {
         return ERR_OK;
     db_close(r->db);
     r->db = NULL;
+    /* The channel outbox_add notifies: one per schema, i.e. per service. */
+    char channel[160];
     err_code code = db_connect(r->dsn, &r->db, e);
-    PGresult *res = NULL;
     if (code == ERR_OK)
-        code = db_query(r->db, &res, e, "SELECT current_schema()", DB_NO_PARAMS);
-    if (code == ERR_OK) {
-        /* The channel outbox_add notifies: one per schema, i.e. per service. */
-        char listen[160];
-        snprintf(listen, sizeof listen, "LISTEN \"mkt_outbox_%s\"", PQgetvalue(res, 0, 0));
-        code = db_exec(r->db, e, NULL, listen, DB_NO_PARAMS);
-    }
-    PQclear(res);
+        code = db_channel(r->db, "mkt_outbox_", channel, sizeof channel, e);
+    if (code == ERR_OK)
+        code = db_listen(r->db, channel, e);
     return code;
 }
 
@@ -185,15 +184,18 @@ static void relay_cleanup_sent(struct relay *r) {
         log_warn("outbox cleanup: %s", e.msg);
 }
 
-/* Sleeps until a NOTIFY, a stop request, or the polling interval. */
+/* Sleeps until a NOTIFY, a stop request, or the polling interval. A lost connection is noticed
+ * by relay_connect on the next turn. */
 static void relay_wait(struct relay *r, int ms) {
-    struct pollfd fds[2] = {{.fd = r->wake_fd, .events = POLLIN}, {.fd = r->db ? PQsocket(r->db) : -1, .events = POLLIN}};
-    poll(fds, fds[1].fd >= 0 ? 2 : 1, ms);
-    if (r->db && PQconsumeInput(r->db)) {
-        PGnotify *n;
-        while ((n = PQnotifies(r->db)) != NULL)
-            PQfreemem(n);
+    struct err e;
+    enum db_wake why;
+    if (!r->db || PQstatus(r->db) != CONNECTION_OK) {
+        struct pollfd p = {.fd = r->wake_fd, .events = POLLIN};
+        poll(&p, 1, ms);
+        return;
     }
+    if (db_wait_notify(r->db, ms, r->wake_fd, &why, &e) != ERR_OK)
+        log_debug("outbox relay: %s", e.msg);
 }
 
 static void *relay_run(void *arg) {
@@ -219,7 +221,7 @@ static void *relay_run(void *arg) {
             log_warn("outbox relay: %s", e.msg);
             if (stopping && failures > 3)
                 break;
-            relay_wait(r, failures < 6 ? 100 << failures : 5000);
+            relay_wait(r, (int)backoff_next(&relay_backoff, failures));
             continue;
         }
         failures = 0;

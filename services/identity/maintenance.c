@@ -1,6 +1,7 @@
 /* Identity's periodic duties (see maintenance.h): EIM jobs with retries, the detach teardown,
- * reconciliation of drift, pruning. Cloud calls block, which is why this runs on a worker; each
- * outcome is recorded with its event in one transaction on the hook's own connection. */
+ * reconciliation of drift, pruning. Cloud calls block, which is why this runs on a worker. The
+ * EIM jobs and the teardowns are lib/job jobs (lease, backoff, give-up): each outcome is recorded
+ * with its event in one transaction on the hook's own connection. */
 #include "maintenance.h"
 
 #include <stdio.h>
@@ -10,10 +11,10 @@
 #include "db.h"
 #include "eim.h"
 #include "identity.pb-c.h"
+#include "job.h"
 #include "log.h"
 #include "outbox.h"
 #include "outscale.h"
-#include "rules.h"
 #include "store.h"
 
 #define JOBS_PER_CLAIM 8
@@ -35,20 +36,32 @@ static err_code emit_eim(PGconn *tx, const char *type, const char *org, const ch
 
 /* ---- 1. EIM jobs ---------------------------------------------------------------------------------------- */
 
-static void job_succeeded(struct identity *id, PGconn *db, const struct store_eim_job *j) {
+/* The tables of lib/job this pass works on, with the current settings, and its lease owner. */
+struct jobs {
+    struct job_table eim, detach;
+    char owner[64];
+};
+
+struct eim_outcome {
+    const struct store_eim_job *j;
+    const char *type;
+    const char *detail;
+};
+
+/* tx (lib/job's hook). The job's event, committed with its new state. */
+static err_code emit_outcome(PGconn *tx, void *arg, struct err *e) {
+    const struct eim_outcome *o = arg;
+    return emit_eim(tx, o->type, o->j->organization_id, o->j->account_id, o->j->outscale.account_id,
+                    o->j->user_name, o->detail, o->j->id, e);
+}
+
+static void job_succeeded(const struct jobs *jt, PGconn *db, const struct store_eim_job *j) {
     struct err e = {0};
     bool present = strcmp(j->want, "present") == 0, applied = false;
     mkt_time now = clock_now();
-    err_code code = db_begin(db, &e);
-    if (code == ERR_OK)
-        code = store_eim_done(db, j->id, j->want, now, &applied, &e);
-    if (code == ERR_OK && applied)
-        code = emit_eim(db, present ? "identity.eim.user_ready" : "identity.eim.user_deleted", j->organization_id,
-                        j->account_id, j->outscale.account_id, j->user_name, "", j->id, &e);
-    if (code == ERR_OK)
-        code = db_commit(db, &e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    struct eim_outcome o = {j, present ? "identity.eim.user_ready" : "identity.eim.user_deleted", ""};
+    struct job_hook hook = {emit_outcome, &o};
+    if (job_done(db, &jt->eim, j->id, jt->owner, now, &hook, &applied, &e) != ERR_OK) {
         log_warn("EIM: outcome of %s not recorded (the job runs again): %s", j->user_name, e.msg);
         return;
     }
@@ -57,35 +70,29 @@ static void job_succeeded(struct identity *id, PGconn *db, const struct store_ei
                  j->outscale.account_id, j->attempts);
     else if (present && store_eim_redo_delete(db, j->id, now, &e) != ERR_OK) /* deleted meanwhile */
         log_warn("EIM: %s: %s", j->user_name, e.msg);
-    (void)id;
 }
 
-static void job_failed(struct identity *id, PGconn *db, const struct store_eim_job *j, const struct err *why) {
+static void job_failed(const struct jobs *jt, PGconn *db, const struct store_eim_job *j, const struct err *why) {
     struct err e = {0};
-    bool give_up = j->attempts >= id->cfg.eim_max_attempts;
+    struct job_retry_result res = {0};
     mkt_time now = clock_now();
-    mkt_time next = now + rules_backoff_s(j->attempts, (long)id->cfg.eim_backoff_max_s) * CLOCK_SECOND;
-    err_code code = db_begin(db, &e);
-    if (code == ERR_OK)
-        code = store_eim_retry(db, j->id, next, give_up, why->msg, &e);
-    if (code == ERR_OK && give_up)
-        code = emit_eim(db, "identity.eim.failed", j->organization_id, j->account_id, j->outscale.account_id,
-                        j->user_name, why->msg, j->id, &e);
-    if (code == ERR_OK)
-        code = db_commit(db, &e);
-    if (code != ERR_OK) {
-        db_rollback(db);
+    struct eim_outcome o = {j, "identity.eim.failed", why->msg};
+    struct job_hook hook = {emit_outcome, &o};
+    if (job_retry(db, &jt->eim, j->id, jt->owner, j->attempts, now, why->msg, false, &hook, &res, &e) != ERR_OK) {
         log_warn("EIM: failure of %s not recorded: %s", j->user_name, e.msg);
+        return;
     }
-    if (give_up)
+    if (!res.recorded)
+        return; /* re-planned meanwhile: the new plan runs */
+    if (res.gave_up)
         log_error("EIM: %s of %s in OUTSCALE account %s failed after %d attempts: %s", j->want, j->user_name,
                   j->outscale.account_id, j->attempts, why->msg);
     else
         log_warn("EIM: %s of %s in OUTSCALE account %s failed (attempt %d, next in %ld s): %s", j->want,
-                 j->user_name, j->outscale.account_id, j->attempts, (long)((next - now) / CLOCK_SECOND), why->msg);
+                 j->user_name, j->outscale.account_id, j->attempts, (long)((res.next - now) / CLOCK_SECOND), why->msg);
 }
 
-static void run_job(struct identity *id, PGconn *db, const struct store_eim_job *j) {
+static void run_job(struct identity *id, const struct jobs *jt, PGconn *db, const struct store_eim_job *j) {
     struct err e = {0};
     struct cloud *c = NULL;
     bool present = strcmp(j->want, "present") == 0;
@@ -96,24 +103,25 @@ static void run_job(struct identity *id, PGconn *db, const struct store_eim_job 
         code = present ? eim_ensure_user(c, j->user_name, &e) : eim_remove_user(c, j->user_name, &e);
     cloud_free(c);
     if (code == ERR_OK)
-        job_succeeded(id, db, j);
+        job_succeeded(jt, db, j);
     else
-        job_failed(id, db, j, &e);
+        job_failed(jt, db, j, &e);
 }
 
-static void run_jobs(struct identity *id, PGconn *db) {
+static void run_jobs(struct identity *id, const struct jobs *jt, PGconn *db) {
     for (int done = 0; done < JOBS_PER_TICK && !identity_stopping(id);) {
         struct store_eim_jobs jobs = {0};
         struct err e = {0};
         mkt_time now = clock_now();
-        if (store_eim_claim(db, now, now + id->cfg.eim_lease_s * CLOCK_SECOND, JOBS_PER_CLAIM, &jobs, &e) != ERR_OK) {
+        if (store_eim_claim(db, &jt->eim, jt->owner, now, now + id->cfg.eim_lease_s * CLOCK_SECOND, JOBS_PER_CLAIM,
+                            &jobs, &e) != ERR_OK) {
             log_warn("EIM: claim: %s", e.msg);
             return;
         }
         size_t n = jobs.n;
         /* Jobs left unrun when the drain starts keep their lease: due again after it. */
         for (size_t i = 0; i < jobs.n && !identity_stopping(id); i++, done++)
-            run_job(id, db, &jobs.v[i]);
+            run_job(id, jt, db, &jobs.v[i]);
         store_eim_jobs_cleanup(&jobs);
         if (n < JOBS_PER_CLAIM)
             return;
@@ -122,17 +130,19 @@ static void run_jobs(struct identity *id, PGconn *db) {
 
 /* ---- 2. detach teardown --------------------------------------------------------------------------------- */
 
-static void run_detach(struct identity *id, PGconn *db) {
+static void run_detach(struct identity *id, const struct jobs *jt, PGconn *db) {
     struct store_outscale_list l = {0};
     struct err e = {0};
     mkt_time now = clock_now();
-    if (store_outscale_claim_detach(db, now, now + id->cfg.eim_lease_s * CLOCK_SECOND, 4, &l, &e) != ERR_OK) {
+    if (store_outscale_claim_detach(db, &jt->detach, jt->owner, now, now + id->cfg.eim_lease_s * CLOCK_SECOND, 4, &l,
+                                    &e) != ERR_OK) {
         log_warn("detach: claim: %s", e.msg);
         return;
     }
     for (size_t i = 0; i < l.n && !identity_stopping(id); i++) {
         const struct store_outscale *o = &l.v[i];
         struct cloud *c = NULL;
+        bool recorded = false;
         err_code code = outscale_platform_client(id, o, &c, &e);
         if (code == ERR_OK)
             code = eim_teardown(c, o->access_key_id, &e);
@@ -140,15 +150,17 @@ static void run_detach(struct identity *id, PGconn *db) {
         if (code == ERR_UNAUTHENTICATED) /* our key was deactivated: the teardown's last step happened */
             code = ERR_OK;
         if (code == ERR_OK)
-            code = store_outscale_detached(db, o->id, clock_now(), &e);
+            code = job_done(db, &jt->detach, o->id, jt->owner, clock_now(), NULL, &recorded, &e);
         if (code == ERR_OK) {
-            log_info("detach: OUTSCALE account %s released (platform key deactivated, secret forgotten)",
-                     o->account_id);
+            if (recorded)
+                log_info("detach: OUTSCALE account %s released (platform key deactivated, secret forgotten)",
+                         o->account_id);
         } else {
             struct err ignored;
+            struct job_retry_result res;
             log_warn("detach: teardown of OUTSCALE account %s failed (retried): %s", o->account_id, e.msg);
-            if (store_outscale_detach_retry(db, o->id, clock_now() + id->cfg.eim_backoff_max_s * CLOCK_SECOND, e.msg,
-                                            &ignored) != ERR_OK)
+            if (job_retry(db, &jt->detach, o->id, jt->owner, 1, clock_now(), e.msg, false, NULL, &res, &ignored) !=
+                ERR_OK)
                 log_warn("detach: %s", ignored.msg);
         }
     }
@@ -248,9 +260,14 @@ void maintenance_run(struct identity *id) {
         log_warn("maintenance: %s", e.msg);
         goto done;
     }
-    run_jobs(id, id->maint_db);
+    /* The lease owner is this pass (maintenance passes never overlap in a process). */
+    struct jobs jt;
+    store_eim_jobs_table(&jt.eim, (int)id->cfg.eim_max_attempts, id->cfg.eim_backoff_max_s * CLOCK_SECOND);
+    store_detach_jobs(&jt.detach, id->cfg.eim_backoff_max_s * CLOCK_SECOND);
+    job_owner("identity", 0, jt.owner);
+    run_jobs(id, &jt, id->maint_db);
     if (!identity_stopping(id))
-        run_detach(id, id->maint_db);
+        run_detach(id, &jt, id->maint_db);
     if (!identity_stopping(id))
         run_reconcile(id, id->maint_db);
     if (!identity_stopping(id))

@@ -1,4 +1,4 @@
-/* Time rules of links, sessions, throttling and retries (see rules.h). Pure: the caller passes
+/* Time rules of links, sessions and throttling (see rules.h). Pure: the caller passes
  * the current time, read once from lib/clock, and the stored times. */
 #include "rules.h"
 
@@ -26,11 +26,4 @@ int rules_throttle_wait_s(const mkt_time *failures_newest_first, size_t n, int m
     if (until <= now)
         return 0;
     return (int)((until - now + CLOCK_SECOND - 1) / CLOCK_SECOND);
-}
-
-long rules_backoff_s(int attempts, long max_s) {
-    long s = 1;
-    for (int i = 1; i < attempts && s < max_s; i++)
-        s *= 2;
-    return s < max_s ? s : max_s;
 }

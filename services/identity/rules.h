@@ -1,7 +1,8 @@
 /* The time rules of authentication as pure functions of the times involved, so that their
  * boundaries are unit-tested with a fixed clock and the handlers only read clock_now() once:
  * single-use links (ORG-2, ACC-3: 24 h; AUTH-4: 5 min), idle sessions (AUTH-5), login throttling
- * (AUTH-8) and the retry backoff of cloud work. Times are lib/clock microseconds. */
+ * (AUTH-8). (The retry backoff of cloud work is lib/backoff.h, through lib/job.h.) Times are
+ * lib/clock microseconds. */
 #ifndef IDENTITY_RULES_H
 #define IDENTITY_RULES_H
 
@@ -24,8 +25,5 @@ bool rules_session_touch_due(mkt_time now, mkt_time last_seen, mkt_time interval
  * (0 = not throttled). `max` failures inside `window` throttle until the oldest of those `max`
  * leaves the window. */
 int rules_throttle_wait_s(const mkt_time *failures_newest_first, size_t n, int max, mkt_time window, mkt_time now);
-/* Seconds to wait before retry number `attempts` (1 = after the first failure): 2^(attempts-1),
- * capped at max_s. */
-long rules_backoff_s(int attempts, long max_s);
 
 #endif

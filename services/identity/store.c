@@ -29,6 +29,12 @@ err_code store__list(PGconn *c, size_t size, void **v, size_t *count, store__fro
     err_code code = db_query(c, &r, e, sql, n, params);
     if (code != ERR_OK)
         return code;
+    return store__rows_take(r, size, v, count, from_row, e);
+}
+
+err_code store__rows_take(PGresult *r, size_t size, void **v, size_t *count, store__from_row from_row,
+                          struct err *e) {
+    err_code code = ERR_OK;
     int rows = PQntuples(r);
     char *list = calloc(rows ? (size_t)rows : 1, size);
     if (list) {

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "cursor.h"
 #include "err.h"
+#include "job.h"
 #include "password.h"
 #include "validation.h"
 #include "vault.h"
@@ -101,13 +102,14 @@ err_code store_outscale_get(PGconn *c, const char *id, struct store_outscale *ou
 err_code store_outscale_start_detach(PGconn *tx, const char *id, mkt_time now, struct err *e) MKT_MUST_USE;
 /* Every active OUTSCALE account (reconciliation). */
 err_code store_outscale_all_active(PGconn *c, struct store_outscale_list *out, struct err *e) MKT_MUST_USE;
-/* Claims detaching accounts whose EIM users are all gone and whose retry time has come, moving
- * their next attempt to lease_until. */
-err_code store_outscale_claim_detach(PGconn *c, mkt_time now, mkt_time lease_until, int limit,
-                                     struct store_outscale_list *out, struct err *e) MKT_MUST_USE;
-/* The teardown is done: state detached, sealed secret forgotten. */
-err_code store_outscale_detached(PGconn *c, const char *id, mkt_time now, struct err *e) MKT_MUST_USE;
-err_code store_outscale_detach_retry(PGconn *c, const char *id, mkt_time next, const char *detail,
+/* The detach teardowns as lib/job jobs on outscale_accounts: due while 'detaching' once every
+ * EIM user of the account is gone; done = 'detached' with the sealed secret forgotten; a failure
+ * is retried every `retry_every` (the error in eim_detail), never given up. */
+void store_detach_jobs(struct job_table *t, mkt_time retry_every);
+/* Claims detaching accounts whose EIM users are all gone and whose retry time has come, under a
+ * lease held by `owner` until lease_until. */
+err_code store_outscale_claim_detach(PGconn *c, const struct job_table *t, const char *owner, mkt_time now,
+                                     mkt_time lease_until, int limit, struct store_outscale_list *out,
                                      struct err *e) MKT_MUST_USE;
 /* Records the outcome of a reconciliation pass (eim_state "ready" or "failed" with a detail). */
 err_code store_outscale_reconciled(PGconn *c, const char *id, const char *eim_state, const char *detail,
@@ -289,20 +291,20 @@ struct store_eim_jobs {
     size_t n;
 };
 void store_eim_jobs_cleanup(struct store_eim_jobs *l);
-/* Claims up to `limit` due jobs (pending or deleting), skipping rows other replicas hold: their
- * next attempt moves to lease_until, so a crash makes them due again then. */
-err_code store_eim_claim(PGconn *c, mkt_time now, mkt_time lease_until, int limit, struct store_eim_jobs *out,
-                         struct err *e) MKT_MUST_USE;
-/* tx. The job succeeded: "ready" (present) or "deleted" (absent). *applied is false when the
- * row's wish changed meanwhile (the account was deleted while its user was being created). */
-err_code store_eim_done(PGconn *tx, const char *id, const char *want, mkt_time now, bool *applied,
-                        struct err *e) MKT_MUST_USE;
+/* The EIM jobs as lib/job jobs on eim_users: due while 'pending' or 'deleting'; done = 'ready'
+ * (present) or 'deleted' (absent); retried with lib/backoff from 1 s up to backoff_max, 'failed'
+ * after max_attempts (until reconciliation restarts it). Outcomes are recorded with job_done /
+ * job_retry on this table; the lease holder alone records one, and re-planning a row (unplan,
+ * requeue, restart) clears the lease: *recorded false means the row's wish changed meanwhile
+ * (the account was deleted while its user was being created). */
+void store_eim_jobs_table(struct job_table *t, int max_attempts, mkt_time backoff_max);
+/* Claims up to `limit` due jobs, skipping rows other replicas hold, under a lease held by `owner`
+ * until lease_until (a crash makes them due again then). */
+err_code store_eim_claim(PGconn *c, const struct job_table *t, const char *owner, mkt_time now, mkt_time lease_until,
+                         int limit, struct store_eim_jobs *out, struct err *e) MKT_MUST_USE;
 /* A user was created for a row that meanwhile wants it absent: delete it again (even when the
  * deletion already ran, it may have run before the creation). */
 err_code store_eim_redo_delete(PGconn *c, const char *id, mkt_time now, struct err *e) MKT_MUST_USE;
-/* The job failed: due again at `next`, or "failed" when `give_up`. */
-err_code store_eim_retry(PGconn *c, const char *id, mkt_time next, bool give_up, const char *error,
-                         struct err *e) MKT_MUST_USE;
 /* The EIM users wanted in an OUTSCALE account (row id), with their state. */
 struct store_eim_user {
     char id[STORE_ID];

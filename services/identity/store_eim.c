@@ -1,6 +1,6 @@
 /* SQL of the EIM work (ACC-4, ORG-6): which EIM users should exist in which OUTSCALE account,
- * claimed by the maintenance loop with a lease so that replicas share the work and a crash makes
- * it due again; the schedules of periodic duties; the pruning of expired rows. */
+ * claimed by the maintenance loop through lib/job (a lease, so that replicas share the work and a
+ * crash makes it due again); the schedules of periodic duties; the pruning of expired rows. */
 #include "store_internal.h"
 
 #include "crypto.h"
@@ -57,7 +57,7 @@ static err_code unplan(PGconn *tx, const char *column, const char *value, mkt_ti
     long n = 0;
     snprintf(sql, sizeof sql,
              "UPDATE eim_users SET want = 'absent', state = 'deleting', attempts = 0, next_attempt_at = $2, "
-             "updated_at = $2, last_error = NULL WHERE %s = $1 AND state <> 'deleted' AND want = 'present'",
+             "updated_at = $2, last_error = NULL, lease_owner = NULL WHERE %s = $1 AND state <> 'deleted' AND want = 'present'",
              column);
     err_code code = db_exec(tx, e, &n, sql, DB_PARAMS(value, STORE__TIME(now, t)));
     if (code == ERR_OK)
@@ -81,21 +81,27 @@ void store_eim_jobs_cleanup(struct store_eim_jobs *l) {
     memset(l, 0, sizeof *l);
 }
 
-err_code store_eim_claim(PGconn *c, mkt_time now, mkt_time lease_until, int limit, struct store_eim_jobs *out,
-                         struct err *e) {
-    char t1[40], t2[40], lim[16];
-    snprintf(lim, sizeof lim, "%d", limit);
+void store_eim_jobs_table(struct job_table *t, int max_attempts, mkt_time backoff_max) {
+    *t = (struct job_table){
+        .name = "eim",
+        .table = "eim_users",
+        .due = "state IN ('pending', 'deleting')",
+        .done_set = "state = CASE WHEN want = 'present' THEN 'ready' ELSE 'deleted' END, attempts = 0, last_error = NULL",
+        .failed_set = "state = 'failed'",
+        .touch = "updated_at = $3",
+        .error_column = "last_error",
+        .select = "SELECT c.id, c.account_id, c.organization_id, c.user_name, c.want, c.attempts, "
+                  "x.id, x.account_id, x.region, x.access_key_id, x.secret_sealed, x.state "
+                  "FROM claimed c JOIN outscale_accounts x ON x.id = c.outscale_account_id",
+        .max_attempts = max_attempts,
+        .backoff = {.base = CLOCK_SECOND, .cap = backoff_max},
+    };
+}
+
+err_code store_eim_claim(PGconn *c, const struct job_table *t, const char *owner, mkt_time now, mkt_time lease_until,
+                         int limit, struct store_eim_jobs *out, struct err *e) {
     PGresult *r = NULL;
-    err_code code = db_query(
-        c, &r, e,
-        "WITH claimed AS (UPDATE eim_users u SET next_attempt_at = $2, attempts = u.attempts + 1 WHERE u.id IN ("
-        "  SELECT id FROM eim_users WHERE state IN ('pending', 'deleting') AND next_attempt_at <= $1"
-        "  ORDER BY next_attempt_at LIMIT $3::int FOR UPDATE SKIP LOCKED) "
-        "  RETURNING u.id, u.account_id, u.organization_id, u.user_name, u.want, u.attempts, u.outscale_account_id) "
-        "SELECT c.id, c.account_id, c.organization_id, c.user_name, c.want, c.attempts, "
-        "x.id, x.account_id, x.region, x.access_key_id, x.secret_sealed, x.state "
-        "FROM claimed c JOIN outscale_accounts x ON x.id = c.outscale_account_id",
-        DB_PARAMS(STORE__TIME(now, t1), STORE__TIME(lease_until, t2), lim));
+    err_code code = job_claim(c, t, owner, now, lease_until, limit, &r, e);
     if (code != ERR_OK)
         return code;
     int n = PQntuples(r);
@@ -125,33 +131,12 @@ err_code store_eim_claim(PGconn *c, mkt_time now, mkt_time lease_until, int limi
     return ERR_OK;
 }
 
-err_code store_eim_done(PGconn *tx, const char *id, const char *want, mkt_time now, bool *applied,
-                        struct err *e) {
-    char t[40];
-    long n = 0;
-    err_code code = db_exec(tx, e, &n,
-                            "UPDATE eim_users SET state = CASE WHEN $2 = 'present' THEN 'ready' ELSE 'deleted' END, "
-                            "attempts = 0, last_error = NULL, updated_at = $3 WHERE id = $1 AND want = $2",
-                            DB_PARAMS(id, want, STORE__TIME(now, t)));
-    if (code == ERR_OK)
-        *applied = n > 0;
-    return code;
-}
-
 err_code store_eim_redo_delete(PGconn *c, const char *id, mkt_time now, struct err *e) {
     char t[40];
     return db_exec(c, e, NULL,
-                   "UPDATE eim_users SET state = 'deleting', attempts = 0, next_attempt_at = $2, updated_at = $2 "
-                   "WHERE id = $1 AND want = 'absent'",
+                   "UPDATE eim_users SET state = 'deleting', attempts = 0, next_attempt_at = $2, updated_at = $2, "
+                   "lease_owner = NULL WHERE id = $1 AND want = 'absent'",
                    DB_PARAMS(id, STORE__TIME(now, t)));
-}
-
-err_code store_eim_retry(PGconn *c, const char *id, mkt_time next, bool give_up, const char *error, struct err *e) {
-    char t[40];
-    return db_exec(c, e, NULL,
-                   "UPDATE eim_users SET next_attempt_at = $2, last_error = $3, updated_at = $2, "
-                   "state = CASE WHEN $4 THEN 'failed' ELSE state END WHERE id = $1 AND state IN ('pending', 'deleting')",
-                   DB_PARAMS(id, STORE__TIME(next, t), error, give_up ? "true" : "false"));
 }
 
 void store_eim_users_cleanup(struct store_eim_users *l) {
@@ -188,7 +173,7 @@ err_code store_eim_requeue(PGconn *c, const char *id, mkt_time now, struct err *
     char t[40];
     return db_exec(c, e, NULL,
                    "UPDATE eim_users SET state = CASE WHEN want = 'present' THEN 'pending' ELSE 'deleting' END, "
-                   "attempts = 0, next_attempt_at = $2, updated_at = $2 WHERE id = $1 AND state <> 'deleted'",
+                   "attempts = 0, next_attempt_at = $2, updated_at = $2, lease_owner = NULL WHERE id = $1 AND state <> 'deleted'",
                    DB_PARAMS(id, STORE__TIME(now, t)));
 }
 
@@ -196,7 +181,7 @@ err_code store_eim_restart_failed(PGconn *c, mkt_time now, long *n, struct err *
     char t[40];
     return db_exec(c, e, n,
                    "UPDATE eim_users SET state = CASE WHEN want = 'present' THEN 'pending' ELSE 'deleting' END, "
-                   "attempts = 0, next_attempt_at = $1, updated_at = $1 WHERE state = 'failed'",
+                   "attempts = 0, next_attempt_at = $1, updated_at = $1, lease_owner = NULL WHERE state = 'failed'",
                    DB_PARAMS(STORE__TIME(now, t)));
 }
 

@@ -48,5 +48,8 @@ err_code store__one(PGconn *c, store__from_row from_row, void *out, struct err *
 err_code store__list(PGconn *c, size_t size, void **v, size_t *count, store__from_row from_row, struct err *e,
                      const char *sql, int n, const char *const *params) MKT_MUST_USE;
 #define STORE__LIST(l) sizeof *(l)->v, (void **)&(l)->v, &(l)->n
+/* The same from a result already at hand (a job claim's); r is taken (cleared, even on failure). */
+err_code store__rows_take(PGresult *r, size_t size, void **v, size_t *count, store__from_row from_row,
+                          struct err *e) MKT_MUST_USE;
 
 #endif

@@ -180,7 +180,7 @@ err_code store_outscale_start_detach(PGconn *tx, const char *id, mkt_time now, s
     char t[40];
     long n = 0;
     err_code code = db_exec(tx, e, &n,
-                            "UPDATE outscale_accounts SET state = 'detaching', attempts = 0, next_attempt_at = $2 "
+                            "UPDATE outscale_accounts SET state = 'detaching', attempts = 0, next_attempt_at = $2, lease_owner = NULL "
                             "WHERE id = $1 AND state = 'active' AND NOT is_primary",
                             DB_PARAMS(id, STORE__TIME(now, t)));
     if (code == ERR_OK && n == 0)
@@ -194,33 +194,29 @@ err_code store_outscale_all_active(PGconn *c, struct store_outscale_list *out, s
                        DB_NO_PARAMS);
 }
 
-err_code store_outscale_claim_detach(PGconn *c, mkt_time now, mkt_time lease_until, int limit,
-                                     struct store_outscale_list *out, struct err *e) {
-    char t1[40], t2[40], lim[16];
-    snprintf(lim, sizeof lim, "%d", limit);
-    return store__list(
-        c, STORE__LIST(out), outscale_from_row, e,
-        "UPDATE outscale_accounts x SET next_attempt_at = $2, attempts = x.attempts + 1 WHERE x.id IN ("
-        "  SELECT y.id FROM outscale_accounts y WHERE y.state = 'detaching' AND y.next_attempt_at <= $1"
-        "  AND NOT EXISTS (SELECT 1 FROM eim_users u WHERE u.outscale_account_id = y.id AND u.state <> 'deleted')"
-        "  ORDER BY y.next_attempt_at LIMIT $3::int FOR UPDATE SKIP LOCKED) "
-        "RETURNING " OUTSCALE_COLUMNS,
-        DB_PARAMS(STORE__TIME(now, t1), STORE__TIME(lease_until, t2), lim));
+void store_detach_jobs(struct job_table *t, mkt_time retry_every) {
+    *t = (struct job_table){
+        .name = "detach",
+        .table = "outscale_accounts",
+        .due = "state = 'detaching' AND NOT EXISTS (SELECT 1 FROM eim_users u"
+               " WHERE u.outscale_account_id = outscale_accounts.id AND u.state <> 'deleted')",
+        .done_set = "state = 'detached', secret_sealed = NULL, detached_at = $3, next_attempt_at = NULL",
+        .failed_set = "eim_detail = eim_detail", /* never given up */
+        .error_column = "eim_detail",
+        .select = "SELECT " OUTSCALE_COLUMNS " FROM claimed x",
+        .max_attempts = 0,
+        .backoff = {.base = retry_every, .cap = retry_every},
+    };
 }
 
-err_code store_outscale_detached(PGconn *c, const char *id, mkt_time now, struct err *e) {
-    char t[40];
-    return db_exec(c, e, NULL,
-                   "UPDATE outscale_accounts SET state = 'detached', secret_sealed = NULL, detached_at = $2, "
-                   "next_attempt_at = NULL WHERE id = $1",
-                   DB_PARAMS(id, STORE__TIME(now, t)));
-}
-
-err_code store_outscale_detach_retry(PGconn *c, const char *id, mkt_time next, const char *detail,
+err_code store_outscale_claim_detach(PGconn *c, const struct job_table *t, const char *owner, mkt_time now,
+                                     mkt_time lease_until, int limit, struct store_outscale_list *out,
                                      struct err *e) {
-    char t[40];
-    return db_exec(c, e, NULL, "UPDATE outscale_accounts SET next_attempt_at = $2, eim_detail = $3 WHERE id = $1",
-                   DB_PARAMS(id, STORE__TIME(next, t), detail));
+    PGresult *r = NULL;
+    err_code code = job_claim(c, t, owner, now, lease_until, limit, &r, e);
+    if (code != ERR_OK)
+        return code;
+    return store__rows_take(r, STORE__LIST(out), outscale_from_row, e);
 }
 
 err_code store_outscale_reconciled(PGconn *c, const char *id, const char *eim_state, const char *detail,

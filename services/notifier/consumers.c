@@ -1,12 +1,22 @@
 /* The MAIL and EVENTS consumers: decode, resolve recipients (events ask the owning service),
  * check and insert ledger rows through plan_init, inside the inbox transaction. SMTP never runs
- * here: the delivery listener is notified when the transaction commits. */
+ * here: the delivery listener is notified when the transaction commits.
+ *
+ * No RPC runs inside a transaction: a MAIL command carries its recipients and uses the lib's
+ * inbox consumer (transaction opened by lib/events); an event's recipients come from its owning
+ * service, so the EVENTS consumers are plain (non-inbox) consumers whose function calls the owner
+ * with no transaction open, then claims the inbox row and inserts the ledger rows in its own
+ * transaction. A redelivery stays idempotent: a processed event is seen in the inbox before the
+ * call (no second call), and when two deliveries race, the inbox claim conflicts for the second
+ * (rolled back, acked). */
 #include "consumers.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
+#include "inbox.h"
 #include "log.h"
 #include "mail.pb-c.h"
 #include "plan.h"
@@ -96,18 +106,41 @@ done:
     return code;
 }
 
-static const struct consumers_route *route_of(const char *type) {
+static const struct consumers_route *route_of(const char *type, size_t *index) {
     for (size_t i = 0; type && i < consumers_routes_count; i++)
-        if (strcmp(consumers_routes[i].event_type, type) == 0)
+        if (strcmp(consumers_routes[i].event_type, type) == 0) {
+            *index = i;
             return &consumers_routes[i];
+        }
     return NULL;
+}
+
+/* The inbox claim and the ledger rows, in one transaction of our own (the RPC is over). */
+static err_code enqueue_once(struct notifier *n, PGconn *db, const char *durable, const char *event_id,
+                             const struct plan_request *r, struct err *e) {
+    err_code code = db_begin(db, e);
+    if (code != ERR_OK)
+        return code;
+    code = inbox_claim(db, durable, event_id, e);
+    if (code == ERR_CONFLICT) { /* already processed: a redelivery */
+        db_rollback(db);
+        return ERR_OK;
+    }
+    if (code == ERR_OK)
+        code = enqueue(n, db, r, e);
+    if (code == ERR_OK)
+        code = db_commit(db, e);
+    if (code != ERR_OK)
+        db_rollback(db);
+    return code;
 }
 
 err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
     struct notifier *n = m->worker->app;
     const Mkt__Event *ev = m->event;
     const char *type = ev->type && *ev->type ? ev->type : m->subject + strlen(EVENTS_SUBJECT_PREFIX);
-    const struct consumers_route *route = route_of(type);
+    size_t index = 0;
+    const struct consumers_route *route = route_of(type, &index);
     err_code code = ERR_OK;
     Mkt__Mail__RecipientsReply *reply = NULL;
     struct plan_recipient *rcpts = NULL;
@@ -116,6 +149,13 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
         log_warn("event %s of type %s: no mail for it (not routed)", ev->id, type);
         goto done;
     }
+    /* durables[0] is the MAIL consumer; the routes' follow in order (consumers_start). */
+    const char *durable = n->durables[1 + index];
+    bool seen = false;
+    if ((code = inbox_seen(m->worker->db, durable, ev->id, &seen, e)) != ERR_OK)
+        goto done;
+    if (seen) /* a redelivery of a processed event: no need to ask the owner again */
+        goto done;
     char owner[32];
     snprintf(owner, sizeof owner, "%.*s", (int)strcspn(type, "."), type);
     Mkt__Mail__RecipientsRequest req = MKT__MAIL__RECIPIENTS_REQUEST__INIT;
@@ -161,7 +201,7 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
         .correlation_id = ev->correlation_id,
         .skip_bad_recipients = true, /* one bad address in the owner's data must not block the others */
     };
-    code = enqueue(n, m->tx, &r, e);
+    code = enqueue_once(n, m->worker->db, durable, ev->id, &r, e);
     if (code == ERR_INVALID)
         err_wrap(e, "event %s (%s)", ev->id, type);
 done:
@@ -199,7 +239,7 @@ err_code consumers_start(struct notifier *n, struct err *e) {
             .durable = n->durables[k],
             .filter = n->filters[k],
             .fn = consumers_on_event,
-            .inbox = true,
+            .inbox = false, /* the function claims the inbox itself, after the RPC */
             .max_deliver = MAX_DELIVER,
         };
         code = svc_consume(n->svc, &spec, e);

@@ -1,11 +1,13 @@
-/* The notifier's consumers. Both run inside the transaction that records the message in the
- * inbox, insert pending ledger rows (the delivery loop sends them after the commit), and never
- * talk SMTP:
+/* The notifier's consumers. Both insert pending ledger rows in the transaction that records the
+ * message in the inbox (the delivery loop sends them after the commit), and never talk SMTP:
  *   - MAIL (durable "<MKT_NOTIFIER_CONSUMER>-mail", subjects MKT_MAIL_SUBJECTS): mail commands
- *     (mkt.mail.Command) carrying their recipients and secrets;
+ *     (mkt.mail.Command) carrying their recipients and secrets; an inbox consumer (lib/events
+ *     opens the transaction);
  *   - EVENTS (one durable per routed event type, "<MKT_NOTIFIER_CONSUMER>-<type with dashes>"):
  *     events that call for a mail; the recipients and variables come from the service owning the
- *     event (mkt.rpc.<service>.mail_recipients, see proto/mail.proto).
+ *     event (mkt.rpc.<service>.mail_recipients, see proto/mail.proto). That call runs with no
+ *     transaction open: these are non-inbox consumers whose function, after the call, claims the
+ *     inbox row (key: the durable name) and inserts the rows in a transaction of its own.
  * A bad message (unknown template, missing variable, malformed address) is ERR_INVALID: it is
  * dead-lettered at once with the reason in the log and the DLQ header, never retried. */
 #ifndef NOTIFIER_CONSUMERS_H

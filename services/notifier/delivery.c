@@ -1,7 +1,9 @@
-/* The delivery loop: claim due ledger rows, render and send them over a reused SMTP session, and
- * record each outcome at once (one short transaction per mail, so a crash re-sends at most the
- * mail in hand per sender, with the same Message-ID). A listener thread turns LISTEN/NOTIFY and
- * scheduled wake-ups into kicks; a circuit breaker pauses deliveries while the server is down. */
+/* The delivery loop: claim due ledger rows (lib/job: a lease owned by the job), render and send
+ * them over a reused SMTP session, and record each outcome at once (one short transaction per
+ * mail with its event, so a crash re-sends at most the mail in hand per sender, with the same
+ * Message-ID). A listener thread turns LISTEN/NOTIFY (lib/db's wait) and scheduled wake-ups into
+ * kicks; a circuit breaker pauses deliveries while the server is down, growing its pause with
+ * lib/backoff. */
 #include "delivery.h"
 
 #include <jansson.h>
@@ -13,8 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "crypto.h"
+#include "backoff.h"
 #include "db.h"
+#include "job.h"
 #include "log.h"
 #include "mail.h"
 #include "mail.pb-c.h"
@@ -35,6 +38,7 @@ struct delivery {
     char *dsn;
     int concurrency;
     struct smtp_sender **senders; /* senders[i] belongs to the pool's worker i */
+    struct job_table ledger;  /* the ledger as lib/job sees it (store_mail_jobs) */
     atomic_int jobs;          /* delivery jobs queued or running */
     atomic_bool dirty;        /* rows may have become due since the last claim */
     atomic_bool draining;
@@ -85,12 +89,8 @@ void delivery_kick(struct delivery *d) {
 /* The server did not answer: pause every delivery, longer each time, up to the backoff cap. */
 static void breaker_down(struct delivery *d, const char *reason) {
     int streak = atomic_fetch_add(&d->down_streak, 1) + 1;
-    mkt_time max = d->n->cfg.backoff_max_s * CLOCK_SECOND;
-    mkt_time delay = CLOCK_SECOND / 4;
-    for (int i = 1; i < streak && delay < max; i++)
-        delay *= 2;
-    if (delay > max)
-        delay = max;
+    struct backoff b = {.base = CLOCK_SECOND / 4, .cap = d->n->cfg.backoff_max_s * CLOCK_SECOND};
+    mkt_time delay = backoff_next(&b, streak);
     mkt_time until = clock_now() + delay;
     atomic_store(&d->pause_until, until);
     schedule_wake(d, until);
@@ -174,39 +174,48 @@ done:
     return code;
 }
 
-/* Records a final state and its event in one transaction. */
-static void record_final(struct delivery *d, struct worker *w, const struct store_mail *m, int attempts, bool sent,
-                         const char *reason) {
-    struct err e = {0};
-    bool changed = false;
-    mkt_time now = clock_now();
-    err_code code = db_begin(w->db, &e);
-    if (code == ERR_OK)
-        code = sent ? store_mark_sent(w->db, m->id, attempts, now, &changed, &e)
-                    : store_mark_failed(w->db, m->id, attempts, reason, now, &changed, &e);
-    if (code == ERR_OK && changed && sent) {
+/* What the outcome's hook needs to write the mail.sent / mail.failed event. */
+struct final {
+    const struct store_mail *m;
+    bool sent;
+    const char *reason;
+};
+
+/* tx (lib/job's hook): the event, committed with the final state. */
+static err_code emit_final(PGconn *tx, void *arg, struct err *e) {
+    const struct final *f = arg;
+    const struct store_mail *m = f->m;
+    if (f->sent) {
         Mkt__Mail__MailSent ev = MKT__MAIL__MAIL_SENT__INIT;
         ev.ledger_id = (char *)m->id;
         ev.template_ = (char *)m->template_name;
         ev.recipient = (char *)m->recipient;
-        ev.attempts = attempts;
+        ev.attempts = m->attempts;
         ev.message_id = (char *)m->message_id;
         ev.event_key = (char *)m->event_key;
-        code = outbox_emit(w->db, "notifier.mail.sent", m->organization_id, NULL, m->correlation_id, &ev.base, &e);
-    } else if (code == ERR_OK && changed) {
-        Mkt__Mail__MailFailed ev = MKT__MAIL__MAIL_FAILED__INIT;
-        ev.ledger_id = (char *)m->id;
-        ev.template_ = (char *)m->template_name;
-        ev.recipient = (char *)m->recipient;
-        ev.attempts = attempts;
-        ev.reason = (char *)reason;
-        ev.event_key = (char *)m->event_key;
-        code = outbox_emit(w->db, "notifier.mail.failed", m->organization_id, NULL, m->correlation_id, &ev.base, &e);
+        return outbox_emit(tx, "notifier.mail.sent", m->organization_id, NULL, m->correlation_id, &ev.base, e);
     }
-    if (code == ERR_OK)
-        code = db_commit(w->db, &e);
+    Mkt__Mail__MailFailed ev = MKT__MAIL__MAIL_FAILED__INIT;
+    ev.ledger_id = (char *)m->id;
+    ev.template_ = (char *)m->template_name;
+    ev.recipient = (char *)m->recipient;
+    ev.attempts = m->attempts;
+    ev.reason = (char *)f->reason;
+    ev.event_key = (char *)m->event_key;
+    return outbox_emit(tx, "notifier.mail.failed", m->organization_id, NULL, m->correlation_id, &ev.base, e);
+}
+
+/* Records a final state and its event in one transaction (lib/job runs the hook inside it). */
+static void record_final(struct delivery *d, struct worker *w, const char *owner, const struct store_mail *m,
+                         bool sent, const char *reason) {
+    struct err e = {0};
+    bool changed = false;
+    mkt_time now = clock_now();
+    struct final f = {m, sent, reason};
+    struct job_hook hook = {emit_final, &f};
+    err_code code = sent ? job_done(w->db, &d->ledger, m->id, owner, now, &hook, &changed, &e)
+                         : job_fail(w->db, &d->ledger, m->id, owner, now, reason, &hook, &changed, &e);
     if (code != ERR_OK) {
-        db_rollback(w->db);
         /* The row stays claimed until its lease ends, then goes out again: the receiver gets an
          * identical copy (same Message-ID) at worst. */
         log_error("mail %s to %s: %s but the ledger was not updated: %s", m->id, m->recipient,
@@ -217,46 +226,46 @@ static void record_final(struct delivery *d, struct worker *w, const struct stor
         return;
     if (sent) {
         atomic_fetch_add(&d->sent, 1);
-        log_debug("mail %s (%s) to %s sent, attempt %d", m->id, m->template_name, m->recipient, attempts);
+        log_debug("mail %s (%s) to %s sent, attempt %d", m->id, m->template_name, m->recipient, m->attempts);
     } else {
         atomic_fetch_add(&d->failed, 1);
         log_warn("mail %s (%s) to %s failed for good after %d attempt(s): %s", m->id, m->template_name, m->recipient,
-                 attempts, reason);
+                 m->attempts, reason);
     }
 }
 
-static void retry_later(struct delivery *d, struct worker *w, const struct store_mail *m, int attempts,
+static void retry_later(struct delivery *d, struct worker *w, const char *owner, const struct store_mail *m,
                         const char *reason) {
     mkt_time now = clock_now();
     if (now >= m->give_up_at) {
         char why[ERR_MSG_MAX];
-        snprintf(why, sizeof why, "gave up after %d attempts over %lld s: %s", attempts,
+        snprintf(why, sizeof why, "gave up after %d attempts over %lld s: %s", m->attempts,
                  (long long)((now - m->created_at) / CLOCK_SECOND), reason);
-        record_final(d, w, m, attempts, false, why);
+        record_final(d, w, owner, m, false, why);
         return;
     }
-    uint32_t rnd;
-    crypto_random(&rnd, sizeof rnd);
-    mkt_time next = now + mail_retry_delay(attempts, d->n->cfg.backoff_max_s * CLOCK_SECOND, rnd);
     struct err e = {0};
-    if (store_mark_retry(w->db, m->id, attempts, next, reason, now, &e) != ERR_OK) {
+    struct job_retry_result res = {0};
+    if (job_retry(w->db, &d->ledger, m->id, owner, m->attempts, now, reason, false, NULL, &res, &e) != ERR_OK) {
         log_error("mail %s to %s: %s", m->id, m->recipient, e.msg);
         return; /* due again when the lease ends */
     }
+    if (!res.recorded)
+        return;
     atomic_fetch_add(&d->retried, 1);
-    schedule_wake(d, next);
+    schedule_wake(d, res.next);
     log_info("mail %s (%s) to %s: attempt %d failed (%s); next in %lld s", m->id, m->template_name, m->recipient,
-             attempts, reason, (long long)((next - now) / CLOCK_SECOND));
+             m->attempts, reason, (long long)((res.next - now) / CLOCK_SECOND));
 }
 
-static void deliver_one(struct delivery *d, struct worker *w, struct smtp_sender *s, const struct store_mail *m) {
+static void deliver_one(struct delivery *d, struct worker *w, const char *owner, struct smtp_sender *s,
+                        const struct store_mail *m) {
     char *msg = NULL;
     size_t len = 0;
     struct err e = {0};
-    int attempts = m->attempts + 1;
     if (compose(d, m, &msg, &len, &e) != ERR_OK) {
         /* Checked at intake, so only a template removed since then (or a bug) gets here. */
-        record_final(d, w, m, m->attempts, false, e.msg);
+        record_final(d, w, owner, m, false, e.msg);
         return;
     }
     struct smtp_result res;
@@ -265,33 +274,34 @@ static void deliver_one(struct delivery *d, struct worker *w, struct smtp_sender
     switch (res.outcome) {
     case MAIL_SENT:
         breaker_ok(d);
-        record_final(d, w, m, attempts, true, NULL);
+        record_final(d, w, owner, m, true, NULL);
         break;
     case MAIL_REJECTED:
         breaker_ok(d);
-        record_final(d, w, m, attempts, false, res.reason);
+        record_final(d, w, owner, m, false, res.reason);
         break;
     case MAIL_RETRY:
         breaker_ok(d);
-        retry_later(d, w, m, attempts, res.reason);
+        retry_later(d, w, owner, m, res.reason);
         break;
     case MAIL_SERVER_DOWN:
         breaker_down(d, res.reason);
-        retry_later(d, w, m, attempts, res.reason);
+        retry_later(d, w, owner, m, res.reason);
         break;
     }
 }
 
 /* ---- jobs --------------------------------------------------------------------------------------- */
 
-static void release_rest(struct worker *w, const struct store_batch *b, size_t from) {
+static void release_rest(struct delivery *d, struct worker *w, const char *owner, const struct store_batch *b,
+                         size_t from) {
     const char **ids = malloc((b->n - from) * sizeof *ids);
     struct err e = {0};
     if (!ids)
         return; /* they come back when their lease ends */
     for (size_t i = from; i < b->n; i++)
         ids[i - from] = b->rows[i].id;
-    if (store_release(w->db, ids, b->n - from, clock_now(), &e) != ERR_OK)
+    if (job_release(w->db, &d->ledger, ids, b->n - from, owner, clock_now(), &e) != ERR_OK)
         log_warn("delivery: %s (the rows come back when their lease ends)", e.msg);
     free(ids);
 }
@@ -302,13 +312,15 @@ static void job_run(struct worker *w, void *arg) {
     struct store_batch b = {0};
     struct smtp_sender *s = NULL;
     struct err e = {0};
+    char owner[64];
     bool again = false, stalled = true;
     if (atomic_load(&d->draining) || paused(d))
         goto done;
     s = d->senders[w->index];
     atomic_store(&d->dirty, false);
+    job_owner("notifier", w->index, owner);
     mkt_time now = clock_now(), lease = cfg->lease_s * CLOCK_SECOND;
-    if (store_claim(w->db, now, now + lease, (int)cfg->batch, &b, &e) != ERR_OK) {
+    if (store_claim(w->db, &d->ledger, owner, now, now + lease, (int)cfg->batch, &b, &e) != ERR_OK) {
         log_warn("delivery: %s", e.msg);
         goto done; /* the database is away: the maintenance timer tries again */
     }
@@ -322,10 +334,10 @@ static void job_run(struct worker *w, void *arg) {
     for (; i < b.n; i++) {
         if (atomic_load(&d->draining) || paused(d) || clock_mono_us() > deadline)
             break;
-        deliver_one(d, w, s, &b.rows[i]);
+        deliver_one(d, w, owner, s, &b.rows[i]);
     }
     if (i < b.n)
-        release_rest(w, &b, i);
+        release_rest(d, w, owner, &b, i);
     again = b.n == (size_t)cfg->batch || atomic_load(&d->dirty);
 done:
     store_batch_cleanup(&b);
@@ -359,7 +371,10 @@ static void *listen_run(void *arg) {
                 check_wake(d);
                 continue;
             }
-            if (db_connect(d->dsn, &c, &e) != ERR_OK || store_listen(c, &e) != ERR_OK) {
+            char channel[160];
+            if (db_connect(d->dsn, &c, &e) != ERR_OK ||
+                db_channel(c, STORE_MAIL_CHANNEL, channel, sizeof channel, &e) != ERR_OK ||
+                db_listen(c, channel, &e) != ERR_OK) {
                 if (!warned)
                     log_warn("delivery listener: %s (retrying every second)", e.msg);
                 warned = true;
@@ -371,14 +386,14 @@ static void *listen_run(void *arg) {
             warned = false;
             delivery_kick(d); /* notifications sent while we were not listening are lost */
         }
-        bool notified = false;
-        if (store_wait_notify(c, LISTEN_POLL_MS, &notified, &e) != ERR_OK) {
+        enum db_wake why;
+        if (db_wait_notify(c, LISTEN_POLL_MS, -1, &why, &e) != ERR_OK) {
             log_warn("delivery listener: %s", e.msg);
             db_close(c);
             c = NULL;
             continue;
         }
-        if (notified)
+        if (why == DB_WAKE_NOTIFY)
             delivery_kick(d);
         check_wake(d);
     }
@@ -430,6 +445,7 @@ err_code delivery_new(struct notifier *n, struct delivery **out, struct err *e) 
         return err_set(e, ERR_INTERNAL, "delivery: out of memory");
     d->n = n;
     d->concurrency = (int)n->cfg.concurrency;
+    store_mail_jobs(&d->ledger, n->cfg.backoff_max_s * CLOCK_SECOND);
     atomic_store(&d->wake_at, INT64_MAX);
     atomic_store(&d->last_stats, clock_mono_us());
     d->senders = calloc((size_t)d->concurrency, sizeof *d->senders);

@@ -1,6 +1,6 @@
 /* The notifier's pure rules: address checks and normalization, Message-ID derivation, language
- * choice, the retry schedule and the classification of SMTP outcomes. Nothing here touches the
- * network, the database or the clock, so the unit tests pin every rule down. */
+ * choice and the classification of SMTP outcomes (the retry schedule is lib/backoff's). Nothing
+ * here touches the network, the database or the clock, so the unit tests pin every rule down. */
 #include "mail.h"
 
 #include <curl/curl.h>
@@ -95,16 +95,6 @@ const char *mail_language(const char *requested) {
         (requested[2] == '\0' || requested[2] == '-' || requested[2] == '_'))
         return "fr";
     return "en";
-}
-
-mkt_time mail_retry_delay(int attempts, mkt_time max_us, uint32_t rnd) {
-    mkt_time d = 2 * CLOCK_SECOND;
-    for (int i = 1; i < attempts && d < max_us; i++)
-        d *= 2;
-    if (d > max_us)
-        d = max_us;
-    /* jitter in [0.8, 1.2) */
-    return (mkt_time)((double)d * (0.8 + 0.4 * ((double)rnd / 4294967296.0)));
 }
 
 static bool starts_with(const char *s, const char *prefix) { return s && strncmp(s, prefix, strlen(prefix)) == 0; }

@@ -1,7 +1,7 @@
 /* The notifier's domain rules, pure and thread-safe: which addresses we accept and how they are
  * keyed, the deterministic Message-ID of a (event, recipient) pair, the language a recipient
- * gets (MAIL-1), the retry schedule, and how an SMTP outcome is classified (sent, retry this
- * mail, the server is down, rejected for good). */
+ * gets (MAIL-1), and how an SMTP outcome is classified (sent, retry this mail, the server is
+ * down, rejected for good). */
 #ifndef NOTIFIER_MAIL_H
 #define NOTIFIER_MAIL_H
 
@@ -40,15 +40,10 @@ void mail_message_id(const char *event_key, const char *recipient, char out[MAIL
  * anything else, including NULL and "". Returns a static string. */
 const char *mail_language(const char *requested);
 
-/* Delay before attempt `attempts + 1` after `attempts` failed ones (>= 1): 2 s doubling up to
- * max_us, scaled by a jitter factor in [0.8, 1.2) taken from `rnd` (any 32-bit value) so that a
- * burst of failures does not come back in lockstep. */
-mkt_time mail_retry_delay(int attempts, mkt_time max_us, uint32_t rnd);
-
 /* What an SMTP attempt means for the mail. */
 enum mail_outcome {
     MAIL_SENT,        /* the server accepted it (250 after DATA) */
-    MAIL_RETRY,       /* temporary for this mail (4xx): try again after mail_retry_delay */
+    MAIL_RETRY,       /* temporary for this mail (4xx): try again after the backoff (2 s doubling, lib/backoff) */
     MAIL_SERVER_DOWN, /* no usable server (connection refused, timeout, TLS, login, 421): retry, and
                          pause every delivery for a moment rather than hammer it */
     MAIL_REJECTED,    /* permanent (5xx on MAIL FROM, RCPT TO or the data): never retried */

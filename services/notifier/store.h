@@ -1,6 +1,8 @@
-/* All SQL of the notifier: the sent-mail ledger (migrations/001_ledger.sql). Functions take a
- * connection owned by the calling thread (a worker's, or the listener's); those named "tx" expect
- * the caller's open transaction. Times come from lib/clock as parameters. */
+/* All SQL of the notifier: the sent-mail ledger (migrations/001_ledger.sql), whose pending rows
+ * are lib/job jobs (claim with a lease, outcomes by the lease holder: job_done, job_fail,
+ * job_retry, job_release on the table store_mail_jobs describes). Functions take a connection
+ * owned by the calling thread (a worker's, or the listener's); those named "tx" expect the
+ * caller's open transaction. Times come from lib/clock as parameters. */
 #ifndef NOTIFIER_STORE_H
 #define NOTIFIER_STORE_H
 
@@ -10,6 +12,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "job.h"
 
 /* A ledger row to insert; every string borrowed. */
 struct store_new_mail {
@@ -30,6 +33,9 @@ struct store_new_mail {
     mkt_time give_up_at;
 };
 
+/* The channel prefix of the delivery listeners: db_channel(c, STORE_MAIL_CHANNEL, ...). */
+#define STORE_MAIL_CHANNEL "mkt_mail_"
+
 /* Inserts a pending row unless (event_key, recipient) exists; *inserted says which. Notifies the
  * delivery listeners (channel mkt_mail_<schema>) when the transaction commits. */
 err_code store_insert_mail(PGconn *tx, const struct store_new_mail *m, bool *inserted, struct err *e) MKT_MUST_USE;
@@ -40,7 +46,7 @@ struct store_mail {
     const char *organization_id, *correlation_id, *message_id;
     const char *vars_json;
     const char *secret_vars_json; /* NULL when none */
-    int attempts;
+    int attempts;                 /* including this one (a claim counts an attempt) */
     mkt_time created_at, give_up_at;
 };
 
@@ -50,32 +56,20 @@ struct store_batch {
     size_t n;
 };
 
-/* Claims up to `limit` due pending rows (oldest due first, skipping rows locked by other
- * replicas) by moving their next_attempt_at to lease_until, in one autocommitted statement.
- * A claimed row is due again at lease_until unless its outcome is recorded before. */
-err_code store_claim(PGconn *c, mkt_time now, mkt_time lease_until, int limit, struct store_batch *out,
-                     struct err *e) MKT_MUST_USE;
-void store_batch_cleanup(struct store_batch *b);
+/* The ledger as a lib/job table: due while 'pending'; done = 'sent' (sent_at); failed = 'failed';
+ * both final states erase the secret variables. Retries wait 2 s doubling (with jitter) up to
+ * backoff_max; there is no attempt bound: the delivery gives up at the row's give_up_at. */
+void store_mail_jobs(struct job_table *t, mkt_time backoff_max);
 
-/* Outcomes. Each changes the row only while it is pending (*changed false otherwise: another
- * delivery recorded it first) and erases the secret variables when the state becomes final. */
-err_code store_mark_sent(PGconn *tx, const char *id, int attempts, mkt_time now, bool *changed,
-                         struct err *e) MKT_MUST_USE;
-err_code store_mark_failed(PGconn *tx, const char *id, int attempts, const char *reason, mkt_time now, bool *changed,
-                           struct err *e) MKT_MUST_USE;
-err_code store_mark_retry(PGconn *c, const char *id, int attempts, mkt_time next_attempt_at, const char *reason,
-                          mkt_time now, struct err *e) MKT_MUST_USE;
-/* Gives claimed rows back without an attempt (due at `due`): draining, or the server is down. */
-err_code store_release(PGconn *c, const char *const *ids, size_t n, mkt_time due, struct err *e) MKT_MUST_USE;
+/* Claims up to `limit` due pending rows (oldest first, skipping rows locked by other replicas)
+ * under a lease held by `owner` until lease_until, in one autocommitted statement. A claimed row
+ * is due again at lease_until unless its outcome is recorded before. */
+err_code store_claim(PGconn *c, const struct job_table *t, const char *owner, mkt_time now, mkt_time lease_until,
+                     int limit, struct store_batch *out, struct err *e) MKT_MUST_USE;
+void store_batch_cleanup(struct store_batch *b);
 
 /* Deletes up to `limit` sent or failed rows created before `before`; *deleted gets the count. */
 err_code store_prune(PGconn *c, mkt_time before, int limit, long *deleted, struct err *e) MKT_MUST_USE;
-
-/* LISTEN on this schema's channel (a dedicated connection), then wait up to timeout_ms for
- * notifications; *notified is true when at least one arrived. ERR_UNAVAILABLE when the
- * connection is lost (reconnect and LISTEN again). */
-err_code store_listen(PGconn *c, struct err *e) MKT_MUST_USE;
-err_code store_wait_notify(PGconn *c, int timeout_ms, bool *notified, struct err *e) MKT_MUST_USE;
 
 /* ---- operators' view ---- */
 struct store_list_filter {

@@ -1,6 +1,7 @@
 /* Unit tests for the cloud client's pure decisions: parsing the OUTSCALE error envelope, mapping
- * statuses and cloud codes to our error codes, the retry decision and the backoff bounds. All
- * table-driven: each row is one rule of docs/cloud-client.md. */
+ * statuses and cloud codes to our error codes, and the retry decision (the delays are
+ * lib/backoff.h's, tested in backoff_test.c). All table-driven: each row is one rule of
+ * docs/cloud-client.md. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <string.h>
@@ -159,27 +160,3 @@ Test(cloud_errors, retry_decision_table) {
                      i, rows[i].status, rows[i].curl_code);
 }
 
-Test(cloud_errors, backoff_bounds) {
-    /* base 200, cap 5000: ceilings 200, 400, 800, 1600, 3200, 5000, 5000... */
-    static const long ceilings[] = {200, 400, 800, 1600, 3200, 5000, 5000, 5000};
-    for (int retry = 1; retry <= 8; retry++) {
-        long ceiling = ceilings[retry - 1];
-        cr_expect_eq(cloud__backoff_ms(retry, 200, 5000, 0), 0, "full jitter starts at 0");
-        cr_expect_eq(cloud__backoff_ms(retry, 200, 5000, (uint32_t)ceiling), ceiling, "retry %d", retry);
-        cr_expect_eq(cloud__backoff_ms(retry, 200, 5000, (uint32_t)ceiling + 1), 0, "wraps within bounds");
-        for (uint32_t r = 0; r < 100000; r += 997) {
-            long d = cloud__backoff_ms(retry, 200, 5000, r * 2654435761u);
-            cr_expect(d >= 0 && d <= ceiling, "retry %d: %ld not in [0, %ld]", retry, d, ceiling);
-        }
-        cr_expect_leq(cloud__backoff_ms(retry, 200, 5000, UINT32_MAX), ceiling);
-    }
-    /* Huge retry numbers do not overflow. */
-    cr_expect_leq(cloud__backoff_ms(1000, 200, 5000, UINT32_MAX), 5000);
-    cr_expect_eq(cloud__backoff_ms(0, 200, 5000, 123), 0);
-    cr_expect_eq(cloud__backoff_ms(1, 0, 5000, 123), 0);
-    /* Spread: over many draws the mean of retry 3 sits near half its ceiling (800 / 2). */
-    double sum = 0;
-    for (uint32_t r = 0; r < 8010; r++)
-        sum += (double)cloud__backoff_ms(3, 200, 5000, r);
-    cr_expect(sum / 8010 > 350 && sum / 8010 < 450, "mean %f", sum / 8010);
-}

@@ -1,6 +1,6 @@
 /* The time rules at their boundaries (ORG-2, ACC-3, AUTH-4, AUTH-5, AUTH-8), with lib/clock
  * shifted in-process (clock_set_offset): links issued "now" and checked at +23:59 / +24:01 and
- * +4:59 / +5:01, sessions idle 23:59 / 24:01, throttling windows and backoff. */
+ * +4:59 / +5:01, sessions idle 23:59 / 24:01, throttling windows. */
 #include <criterion/criterion.h>
 
 #include "clock.h"
@@ -75,8 +75,3 @@ Test(rules, throttle_table) {
         cr_expect_eq(rules_throttle_wait_s(rows[i].f, rows[i].n, rows[i].max, window, now), rows[i].want, "row %zu", i);
 }
 
-Test(rules, backoff_doubles_up_to_the_cap) {
-    const long want[] = {1, 1, 2, 4, 8, 16, 32, 60, 60};
-    for (int attempts = 0; attempts <= 8; attempts++)
-        cr_expect_eq(rules_backoff_s(attempts, 60), want[attempts], "attempts %d", attempts);
-}

@@ -1,5 +1,5 @@
-/* The notifier's pure rules (mail.c): address checks, Message-ID, language, retry schedule and
- * the classification of SMTP outcomes, table-driven. */
+/* The notifier's pure rules (mail.c): address checks, Message-ID, language and the
+ * classification of SMTP outcomes, table-driven. */
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <string.h>
@@ -107,21 +107,6 @@ Test(mail, language_choice) {
     cr_expect_str_eq(mail_language("fra"), "en");
     cr_expect_str_eq(mail_language(""), "en");
     cr_expect_str_eq(mail_language(NULL), "en");
-}
-
-Test(mail, retry_delay_doubles_up_to_the_cap_with_jitter) {
-    mkt_time max = 300 * CLOCK_SECOND;
-    const uint32_t mid = 0x80000000u; /* jitter factor 1.0 */
-    cr_expect_eq(mail_retry_delay(1, max, mid), 2 * CLOCK_SECOND);
-    cr_expect_eq(mail_retry_delay(2, max, mid), 4 * CLOCK_SECOND);
-    cr_expect_eq(mail_retry_delay(3, max, mid), 8 * CLOCK_SECOND);
-    cr_expect_eq(mail_retry_delay(8, max, mid), 256 * CLOCK_SECOND);
-    cr_expect_eq(mail_retry_delay(9, max, mid), max);
-    cr_expect_eq(mail_retry_delay(1000, max, mid), max);
-    cr_expect_eq(mail_retry_delay(1, max, 0), (mkt_time)(2 * CLOCK_SECOND * 0.8));
-    cr_expect_lt(mail_retry_delay(1, max, 0xffffffffu), (mkt_time)(2 * CLOCK_SECOND * 1.2));
-    cr_expect_gt(mail_retry_delay(1, max, 0xffffffffu), (mkt_time)(2 * CLOCK_SECOND * 1.19));
-    cr_expect_eq(mail_retry_delay(3, CLOCK_SECOND, mid), CLOCK_SECOND, "cap below the first delay");
 }
 
 struct classify_case {

@@ -1,32 +1,60 @@
-/* The ledger's SQL (store.c) against a real PostgreSQL: skipped unless MKT_TEST_PG_DSN names one
- * (tests/harness/run.sh exports it; `MKT_TEST_PG_DSN=... build/tests/unit-notifier` works too).
- * Each test gets its own schema and login role, like a service. */
+/* The notifier ledger's SQL (services/notifier/store.c, compiled into this test: integration
+ * binaries link lib/ only) against the harness's PostgreSQL, with the notifier's migrations read
+ * from the source tree: idempotent inserts and their NOTIFY, the lease claim (lib/job), the
+ * outcomes by the lease holder only, release, the operators' view and pruning. Each test gets its
+ * own schema and login role, like a service. (These ran only with MKT_TEST_PG_DSN set, as unit
+ * tests; here `make test` runs them.) */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../../../services/notifier/store.h"
+#include "../../services/notifier/store.c"
 #include "crypto.h"
 #include "db.h"
 #include "harness.h"
 #include "id.h"
+#include "job.h"
 #include "log.h"
 
 static PGconn *db;
 static char *dsn;
+static struct job_table ledger;
+static char owner[64];
+
+/* lib's migrations (embedded), then the notifier's from the source tree, as the service does. */
+static void migrate(void) {
+    static const char *const files[] = {"001_ledger.sql", "002_job_lease.sql"};
+    struct db_migration m[2];
+    char *sql[2];
+    for (int i = 0; i < 2; i++) {
+        char path[1024], name[64];
+        snprintf(path, sizeof path, "%s/services/notifier/migrations/%s", th_env("MKT_TEST_ROOT"), files[i]);
+        sql[i] = th_read_file(path);
+        cr_assert_not_null(sql[i], "cannot read %s", path);
+        snprintf(name, sizeof name, "notifier/%s", files[i]);
+        m[i] = (struct db_migration){strdup(name), sql[i]};
+    }
+    struct err e = {0};
+    cr_assert_eq(db_migrate(db, mkt_migrations, mkt_migrations_count, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(db_migrate(db, m, 2, &e), ERR_OK, "%s", e.msg);
+    for (int i = 0; i < 2; i++) {
+        free((char *)m[i].name);
+        free(sql[i]);
+    }
+}
 
 static void setup(void) {
-    if (!getenv("MKT_TEST_PG_DSN") || !*getenv("MKT_TEST_PG_DSN"))
-        cr_skip_test("MKT_TEST_PG_DSN not set: no database for the store tests");
-    log_init("unit", "warn");
+    log_init("it", "warn");
     char schema[40];
     th_unique("ns_", schema, sizeof schema);
     dsn = th_service_dsn(schema);
     struct err e = {0};
     cr_assert_eq(db_connect(dsn, &db, &e), ERR_OK, "%s", e.msg);
-    cr_assert_eq(db_migrate(db, mkt_migrations, mkt_migrations_count, &e), ERR_OK, "%s", e.msg);
+    migrate();
+    store_mail_jobs(&ledger, 300 * CLOCK_SECOND);
+    job_owner("test", 0, owner);
 }
 
 static void teardown(void) {
@@ -91,17 +119,19 @@ Test(store, insert_is_idempotent_per_event_and_recipient) {
 Test(store, insert_notifies_listeners_on_commit) {
     PGconn *l = NULL;
     struct err e = {0};
+    char channel[160];
+    enum db_wake why;
     cr_assert_eq(db_connect(dsn, &l, &e), ERR_OK);
-    cr_assert_eq(store_listen(l, &e), ERR_OK, "%s", e.msg);
-    bool notified = true;
-    cr_assert_eq(store_wait_notify(l, 50, &notified, &e), ERR_OK);
-    cr_expect_not(notified, "nothing yet");
+    cr_assert_eq(db_channel(l, STORE_MAIL_CHANNEL, channel, sizeof channel, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(db_listen(l, channel, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(db_wait_notify(l, 50, -1, &why, &e), ERR_OK);
+    cr_expect_eq(why, DB_WAKE_TIMEOUT, "nothing yet");
     insert("ev-n", "jane@example.com", "set_password", T0, true);
-    cr_assert_eq(store_wait_notify(l, 2000, &notified, &e), ERR_OK, "%s", e.msg);
-    cr_expect(notified);
+    cr_assert_eq(db_wait_notify(l, 2000, -1, &why, &e), ERR_OK, "%s", e.msg);
+    cr_expect_eq(why, DB_WAKE_NOTIFY);
     insert("ev-n", "jane@example.com", "set_password", T0, false);
-    cr_assert_eq(store_wait_notify(l, 200, &notified, &e), ERR_OK);
-    cr_expect_not(notified, "a duplicate does not wake deliveries");
+    cr_assert_eq(db_wait_notify(l, 200, -1, &why, &e), ERR_OK);
+    cr_expect_eq(why, DB_WAKE_TIMEOUT, "a duplicate does not wake deliveries");
     db_close(l);
 }
 
@@ -111,24 +141,25 @@ Test(store, claim_leases_rows) {
     insert("ev-1", "c@example.com", "set_password", T0 + 100 * CLOCK_SECOND, true);
     struct store_batch b = {0};
     struct err e = {0};
-    cr_assert_eq(store_claim(db, T0 + 10 * CLOCK_SECOND, T0 + 70 * CLOCK_SECOND, 10, &b, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 10 * CLOCK_SECOND, T0 + 70 * CLOCK_SECOND, 10, &b, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(b.n, 2, "the third is not due yet");
     cr_expect_str_eq(b.rows[0].recipient, "a@example.com", "oldest due first");
     cr_expect_str_eq(b.rows[0].secret_vars_json, "{\"token\": \"SECRET-TOKEN\"}");
     cr_expect_str_eq(b.rows[0].vars_json, "{\"organization_name\": \"ACME\"}");
     cr_expect_eq(b.rows[0].created_at, T0);
     cr_expect_eq(b.rows[0].give_up_at, T0 + CLOCK_HOUR);
-    cr_expect_eq(b.rows[0].attempts, 0);
+    cr_expect_eq(b.rows[0].attempts, 1, "the claim counts the attempt");
     cr_expect_str_eq(b.rows[0].language, "fr");
     store_batch_cleanup(&b);
-    cr_assert_eq(store_claim(db, T0 + 20 * CLOCK_SECOND, T0 + 80 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 20 * CLOCK_SECOND, T0 + 80 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 0, "leased rows are not claimed twice");
     store_batch_cleanup(&b);
-    cr_assert_eq(store_claim(db, T0 + 101 * CLOCK_SECOND, T0 + 200 * CLOCK_SECOND, 1, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 101 * CLOCK_SECOND, T0 + 200 * CLOCK_SECOND, 1, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 1, "limit");
     store_batch_cleanup(&b);
-    cr_assert_eq(store_claim(db, T0 + 101 * CLOCK_SECOND, T0 + 200 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 101 * CLOCK_SECOND, T0 + 200 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 2, "after the lease (a crashed delivery), the rows are due again");
+    cr_expect_eq(b.n ? b.rows[0].attempts : -1, 2);
     store_batch_cleanup(&b);
 }
 
@@ -137,7 +168,7 @@ static char claimed_id[40];
 static void claim_one(mkt_time now) {
     struct store_batch b = {0};
     struct err e = {0};
-    cr_assert_eq(store_claim(db, now, now + 60 * CLOCK_SECOND, 1, &b, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(store_claim(db, &ledger, owner, now, now + 60 * CLOCK_SECOND, 1, &b, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(b.n, 1);
     snprintf(claimed_id, sizeof claimed_id, "%s", b.rows[0].id);
     store_batch_cleanup(&b);
@@ -148,33 +179,43 @@ Test(store, outcomes) {
     bool changed = false;
     insert("ev-s", "sent@example.com", "set_password", T0, true);
     claim_one(T0);
-    cr_assert_eq(store_mark_sent(db, claimed_id, 1, T0 + 5, &changed, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(job_done(db, &ledger, claimed_id, owner, T0 + 5, NULL, &changed, &e), ERR_OK, "%s", e.msg);
     cr_expect(changed);
-    cr_expect_eq(count("state = 'sent' AND attempts = 1 AND secret_vars IS NULL AND sent_at IS NOT NULL"), 1,
-                 "secrets erased once sent");
-    cr_assert_eq(store_mark_sent(db, claimed_id, 2, T0 + 6, &changed, &e), ERR_OK);
+    cr_expect_eq(count("state = 'sent' AND attempts = 1 AND secret_vars IS NULL AND sent_at IS NOT NULL"
+                       " AND lease_owner IS NULL"),
+                 1, "secrets erased once sent");
+    cr_assert_eq(job_done(db, &ledger, claimed_id, owner, T0 + 6, NULL, &changed, &e), ERR_OK);
     cr_expect_not(changed, "recorded once");
-    cr_assert_eq(store_mark_failed(db, claimed_id, 2, "late", T0 + 6, &changed, &e), ERR_OK);
+    cr_assert_eq(job_fail(db, &ledger, claimed_id, owner, T0 + 6, "late", NULL, &changed, &e), ERR_OK);
     cr_expect_not(changed, "a sent mail never becomes failed");
 
     insert("ev-f", "failed@example.com", "set_password", T0, true);
     claim_one(T0);
-    cr_assert_eq(store_mark_failed(db, claimed_id, 1, "RCPT failed: 550", T0 + 5, &changed, &e), ERR_OK);
+    char other[64];
+    job_owner("other", 1, other);
+    cr_assert_eq(job_fail(db, &ledger, claimed_id, other, T0 + 5, "not mine", NULL, &changed, &e), ERR_OK);
+    cr_expect_not(changed, "only the lease holder records an outcome");
+    cr_assert_eq(job_fail(db, &ledger, claimed_id, owner, T0 + 5, "RCPT failed: 550", NULL, &changed, &e), ERR_OK);
     cr_expect(changed);
     cr_expect_eq(count("state = 'failed' AND last_error = 'RCPT failed: 550' AND secret_vars IS NULL"), 1);
 
     insert("ev-r", "retry@example.com", "set_password", T0, true);
     claim_one(T0);
-    cr_assert_eq(store_mark_retry(db, claimed_id, 1, T0 + 30 * CLOCK_SECOND, "451 later", T0, &e), ERR_OK);
+    struct job_retry_result res = {0};
+    cr_assert_eq(job_retry(db, &ledger, claimed_id, owner, 1, T0, "451 later", false, NULL, &res, &e), ERR_OK, "%s",
+                 e.msg);
+    cr_expect(res.recorded);
+    cr_expect_not(res.gave_up, "the ledger has no attempt bound: the delivery gives up by time");
+    cr_expect_eq(res.next, T0 + 2 * CLOCK_SECOND, "the first retry after 2 s");
     cr_expect_eq(count("state = 'pending' AND attempts = 1 AND last_error = '451 later' AND secret_vars IS NOT NULL"),
                  1, "a deferred mail keeps its secrets");
     struct store_batch b = {0};
-    cr_assert_eq(store_claim(db, T0 + 29 * CLOCK_SECOND, T0 + 90 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + CLOCK_SECOND, T0 + 90 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 0, "not before its next attempt");
     store_batch_cleanup(&b);
-    cr_assert_eq(store_claim(db, T0 + 31 * CLOCK_SECOND, T0 + 90 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 3 * CLOCK_SECOND, T0 + 90 * CLOCK_SECOND, 10, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 1);
-    cr_expect_eq(b.n ? b.rows[0].attempts : -1, 1);
+    cr_expect_eq(b.n ? b.rows[0].attempts : -1, 2);
     store_batch_cleanup(&b);
 }
 
@@ -183,14 +224,14 @@ Test(store, release_gives_rows_back) {
     insert("ev-1", "a@example.com", "set_password", T0, true);
     insert("ev-1", "b@example.com", "set_password", T0, true);
     struct store_batch b = {0};
-    cr_assert_eq(store_claim(db, T0, T0 + CLOCK_HOUR, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0, T0 + CLOCK_HOUR, 10, &b, &e), ERR_OK);
     cr_assert_eq(b.n, 2);
     const char *ids[] = {b.rows[0].id, b.rows[1].id};
-    cr_assert_eq(store_release(db, ids, 2, T0 + 1, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(job_release(db, &ledger, ids, 2, owner, T0 + 1, &e), ERR_OK, "%s", e.msg);
     store_batch_cleanup(&b);
-    cr_assert_eq(store_claim(db, T0 + 2, T0 + CLOCK_HOUR, 10, &b, &e), ERR_OK);
+    cr_assert_eq(store_claim(db, &ledger, owner, T0 + 2, T0 + CLOCK_HOUR, 10, &b, &e), ERR_OK);
     cr_expect_eq(b.n, 2);
-    cr_expect_eq(b.n ? b.rows[0].attempts : -1, 0, "a release is not an attempt");
+    cr_expect_eq(b.n ? b.rows[0].attempts : -1, 1, "a release is not an attempt");
     store_batch_cleanup(&b);
 }
 
@@ -205,7 +246,7 @@ Test(store, list_filters_and_never_shows_secrets) {
     }
     bool changed;
     claim_one(T0);
-    cr_assert_eq(store_mark_failed(db, claimed_id, 1, "550", T0 + 9, &changed, &e), ERR_OK);
+    cr_assert_eq(job_fail(db, &ledger, claimed_id, owner, T0 + 9, "550", NULL, &changed, &e), ERR_OK);
     struct store_list l = {0};
     struct store_list_filter f = {.limit = 50};
     cr_assert_eq(store_list_mails(db, &f, &l, &e), ERR_OK, "%s", e.msg);
@@ -250,7 +291,7 @@ Test(store, prune_keeps_pending_and_recent) {
     insert("old-pending", "b@example.com", "set_password", T0 + 1, true);
     insert("new-sent", "c@example.com", "set_password", T0 + CLOCK_HOUR, true);
     claim_one(T0);
-    cr_assert_eq(store_mark_sent(db, claimed_id, 1, T0, &changed, &e), ERR_OK);
+    cr_assert_eq(job_done(db, &ledger, claimed_id, owner, T0, NULL, &changed, &e), ERR_OK);
     cr_assert_eq(db_exec(db, &e, NULL, "UPDATE mail_ledger SET state = 'sent' WHERE event_key = 'new-sent'",
                          DB_NO_PARAMS),
                  ERR_OK);
