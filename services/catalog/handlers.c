@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "id.h"
 #include "outbox.h"
 #include "pbjson.h"
 #include "store.h"
@@ -138,8 +139,16 @@ err_code handlers_emit_product(const struct bus_call *call, const char *type, co
 
 bool handlers_present(char *const *present, size_t n, const char *name) { return has(present, n, name); }
 
-err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
-                        const char *const *allowed, ProtobufCMessage **out, struct problems *p, struct err *e) {
+static bool listed(const char *const *names, const char *name) {
+    for (size_t k = 0; names && names[k]; k++)
+        if (strcmp(names[k], name) == 0)
+            return true;
+    return false;
+}
+
+err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req,
+                        char *const *present, size_t n, const char *const *allowed, const char *const *handled,
+                        ProtobufCMessage **out, struct problems *p, struct err *e) {
     json_t *cur = pbjson_from_message(current), *in = pbjson_from_message(req);
     err_code code = ERR_OK;
     if (!cur || !in) {
@@ -147,10 +156,9 @@ err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, 
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        bool ok = false;
-        for (size_t k = 0; allowed[k]; k++)
-            ok = ok || strcmp(allowed[k], present[i]) == 0;
-        if (!ok) {
+        if (listed(handled, present[i]))
+            continue;
+        if (!listed(allowed, present[i])) {
             problems_add(p, "read_only", "%s", present[i]);
             continue;
         }
@@ -190,6 +198,31 @@ err_code handlers_page(struct bus_call *call, const struct cursor_list *list, co
 err_code handlers_next_cursor(const struct cursor_page *page, size_t fetched, const char *last_id,
                               char out[CURSOR_TEXT_MAX], struct err *e) {
     return cursor_page_next(page, fetched, 0, NULL, last_id, out, e);
+}
+
+void handlers_free(void *message) {
+    if (message)
+        protobuf_c_message_free_unpacked(message, NULL);
+}
+
+err_code handlers_begin_product(struct bus_call *call, const char *id, bool omi_only, const char **org,
+                                Mkt__Catalog__Product **product, struct err *e) {
+    err_code code = handlers_seller(call, org, e);
+    if (code != ERR_OK)
+        return code;
+    if (!id_is_uuid(id))
+        return err_set(e, ERR_NOT_FOUND, "product %s", id);
+    if ((code = db_begin(call->worker->db, e)) != ERR_OK)
+        return code;
+    if ((code = store_product_get(call->worker->db, *org, id, true, product, e)) == ERR_OK && omi_only &&
+        strcmp((*product)->kind, "omi") != 0) {
+        code = err_set(e, ERR_CONFLICT, "only OMI products have versions (PROD-1)");
+        handlers_free(*product);
+        *product = NULL;
+    }
+    if (code != ERR_OK)
+        db_rollback(call->worker->db);
+    return code;
 }
 
 /* ---- public: Regions and categories --------------------------------------------------------------- */

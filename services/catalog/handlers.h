@@ -48,12 +48,20 @@ err_code handlers_emit_version(const struct bus_call *call, const char *type, co
 const char *handlers_visibility(Mkt__Catalog__Offer **offers, size_t n);
 /* ERR_OK when the caller is marketplace staff (operator), else ERR_UNAUTHENTICATED/FORBIDDEN. */
 err_code handlers_operator(const struct bus_call *call, struct err *e) MKT_MUST_USE;
-/* A copy of `current` with the top-level fields named in `present` taken from `req` (fields of
- * the same name; a name that is not in `allowed` is a "read_only" problem). Generic over the
- * descriptors, through their JSON views. *out is a new message of current's type. */
-err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req, char *const *present, size_t n,
-                        const char *const *allowed, ProtobufCMessage **out, struct problems *p,
-                        struct err *e) MKT_MUST_USE;
+/* A copy of `current` with the top-level fields named in `present` (the request's
+ * present_fields) taken from `req`, fields of the same name. Names in `handled` are the caller's
+ * to apply (skipped here); any other name not in `allowed` is a "read_only" problem (refused at
+ * once). Generic over the descriptors, through their JSON views. Both lists NULL-terminated.
+ * *out is a new message of current's type. */
+err_code handlers_merge(struct bus_call *call, const ProtobufCMessage *current, const ProtobufCMessage *req,
+                        char *const *present, size_t n, const char *const *allowed, const char *const *handled,
+                        ProtobufCMessage **out, struct problems *p, struct err *e) MKT_MUST_USE;
+/* Opens a transaction and locks the caller's product `id` (its seller's; omi_only: an OMI
+ * product, else ERR_CONFLICT). On failure nothing stays open. */
+err_code handlers_begin_product(struct bus_call *call, const char *id, bool omi_only, const char **org,
+                                Mkt__Catalog__Product **product, struct err *e) MKT_MUST_USE;
+/* protobuf_c_message_free_unpacked for any message pointer; NULL is a no-op. */
+void handlers_free(void *message);
 /* Whether `name` is among the present fields. */
 bool handlers_present(char *const *present, size_t n, const char *name);
 /* A page of a list (lib/cursor): checks limit and cursor (refused as the problems `limit`

@@ -91,11 +91,6 @@ static struct product_view view_of_product(const Mkt__Catalog__Product *r) {
                                  r->n_documentation_links, r->categories, r->n_categories, r->audience, r->n_audience};
 }
 
-static void free_msg(void *m) {
-    if (m)
-        protobuf_c_message_free_unpacked(m, NULL);
-}
-
 err_code handlers_create_product(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__ProductRequest *in = (const Mkt__Catalog__ProductRequest *)call->in;
     PGconn *db = call->worker->db;
@@ -125,7 +120,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(out);
+    handlers_free(out);
     return code;
 }
 
@@ -140,7 +135,7 @@ err_code handlers_get_product(struct bus_call *call, struct err *e) {
         code = store_product_get(call->worker->db, org, in->id, false, &out, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(out);
+    handlers_free(out);
     return code;
 }
 
@@ -185,30 +180,17 @@ err_code handlers_update_product(struct bus_call *call, struct err *e) {
     Mkt__Catalog__Product *cur = NULL, *merged = NULL, *out = NULL;
     struct problems p;
     problems_init(&p);
-    err_code code = handlers_seller(call, &org, e);
+    err_code code = handlers_begin_product(call, in->id, false, &org, &cur, e);
     if (code != ERR_OK)
         return code;
-    if (!id_is_uuid(in->id))
-        return err_set(e, ERR_NOT_FOUND, "product %s", in->id);
-    if ((code = db_begin(db, e)) != ERR_OK)
-        return code;
-    if ((code = store_product_get(db, org, in->id, true, &cur, e)) != ERR_OK)
-        goto done;
     /* The Regions may be sent again unchanged; any change is refused (PROD-4). */
-    char *present[32];
-    size_t n_present = 0;
-    for (size_t i = 0; i < in->n_present_fields && n_present < 32; i++) {
-        if (strcmp(in->present_fields[i], "regions") == 0) {
-            if ((code = rules_regions_change((const char *const *)cur->regions, cur->n_regions,
-                                             (const char *const *)in->regions, in->n_regions, e)) != ERR_OK)
-                goto done;
-            continue;
-        }
-        if (strcmp(in->present_fields[i], "id") != 0)
-            present[n_present++] = in->present_fields[i];
-    }
-    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, product_editable,
-                               (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
+    if (handlers_present(in->present_fields, in->n_present_fields, "regions") &&
+        (code = rules_regions_change((const char *const *)cur->regions, cur->n_regions,
+                                     (const char *const *)in->regions, in->n_regions, e)) != ERR_OK)
+        goto done;
+    static const char *const handled[] = {"regions", NULL};
+    if ((code = handlers_merge(call, &cur->base, &in->base, in->present_fields, in->n_present_fields,
+                               product_editable, handled, (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     struct product_view v = view_of_product(merged);
     check_product(&v, strcmp(cur->state, "published") == 0, &p); /* PROD-2: a published product stays complete */
@@ -222,7 +204,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(cur), free_msg(merged), free_msg(out);
+    handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
 
@@ -232,15 +214,9 @@ err_code handlers_delete_product(struct bus_call *call, struct err *e) {
     const char *org;
     Mkt__Catalog__Product *cur = NULL;
     enum product_state state;
-    err_code code = handlers_seller(call, &org, e);
+    err_code code = handlers_begin_product(call, in->id, false, &org, &cur, e);
     if (code != ERR_OK)
         return code;
-    if (!id_is_uuid(in->id))
-        return err_set(e, ERR_NOT_FOUND, "product %s", in->id);
-    if ((code = db_begin(db, e)) != ERR_OK)
-        return code;
-    if ((code = store_product_get(db, org, in->id, true, &cur, e)) != ERR_OK)
-        goto done;
     if (!rules_product_state_parse(cur->state, &state)) {
         code = err_set(e, ERR_INTERNAL, "product %s: state %s", cur->id, cur->state);
         goto done;
@@ -255,7 +231,7 @@ done:
         Mkt__Catalog__Empty rep = MKT__CATALOG__EMPTY__INIT;
         bus_reply(call, &rep.base);
     }
-    free_msg(cur);
+    handlers_free(cur);
     return code;
 }
 
@@ -288,21 +264,6 @@ static err_code emit_offer(const struct bus_call *call, const char *type, const 
     return handlers_emit(call, type, org, &ev.base, e);
 }
 
-/* Opens the transaction and locks the caller's product `id`. */
-static err_code begin_with_product(struct bus_call *call, const char *id, const char **org,
-                                   Mkt__Catalog__Product **product, struct err *e) {
-    err_code code = handlers_seller(call, org, e);
-    if (code != ERR_OK)
-        return code;
-    if (!id_is_uuid(id))
-        return err_set(e, ERR_NOT_FOUND, "product %s", id);
-    if ((code = db_begin(call->worker->db, e)) != ERR_OK)
-        return code;
-    if ((code = store_product_get(call->worker->db, *org, id, true, product, e)) != ERR_OK)
-        db_rollback(call->worker->db);
-    return code;
-}
-
 err_code handlers_create_offer(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__OfferRequest *in = (const Mkt__Catalog__OfferRequest *)call->in;
     PGconn *db = call->worker->db;
@@ -311,7 +272,7 @@ err_code handlers_create_offer(struct bus_call *call, struct err *e) {
     Mkt__Catalog__Offer *out = NULL;
     struct problems p;
     problems_init(&p);
-    err_code code = begin_with_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, false, &org, &product, e);
     if (code != ERR_OK)
         return code;
     char id[ID_UUID_LEN + 1];
@@ -342,7 +303,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(out);
+    handlers_free(product), handlers_free(out);
     return code;
 }
 
@@ -366,7 +327,7 @@ err_code handlers_list_offers(struct bus_call *call, struct err *e) {
         bus_reply(call, &rep.base);
     }
     store_messages_free((ProtobufCMessage **)rows, n);
-    free_msg(product);
+    handlers_free(product);
     return code;
 }
 
@@ -381,7 +342,7 @@ err_code handlers_update_offer(struct bus_call *call, struct err *e) {
     struct problems p;
     problems_init(&p);
     bool seen = false;
-    err_code code = begin_with_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, false, &org, &product, e);
     if (code != ERR_OK)
         return code;
     if (!id_is_uuid(in->offer_id)) {
@@ -390,13 +351,8 @@ err_code handlers_update_offer(struct bus_call *call, struct err *e) {
     }
     if ((code = store_offer_get(db, product->id, in->offer_id, &cur, &seen, e)) != ERR_OK)
         goto done;
-    char *present[16];
-    size_t n_present = 0;
-    for (size_t i = 0; i < in->n_present_fields && n_present < 16; i++)
-        if (strcmp(in->present_fields[i], "id") != 0 && strcmp(in->present_fields[i], "offer_id") != 0)
-            present[n_present++] = in->present_fields[i];
-    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, offer_editable, (ProtobufCMessage **)&merged,
-                               &p, e)) != ERR_OK)
+    if ((code = handlers_merge(call, &cur->base, &in->base, in->present_fields, in->n_present_fields, offer_editable,
+                               NULL, (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     check_offer(call, merged, product, &p);
     if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
@@ -414,7 +370,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(cur), free_msg(merged), free_msg(out);
+    handlers_free(product), handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
 
@@ -426,7 +382,7 @@ err_code handlers_delete_offer(struct bus_call *call, struct err *e) {
     Mkt__Catalog__Offer *cur = NULL;
     bool seen;
     long count = 0;
-    err_code code = begin_with_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, false, &org, &product, e);
     if (code != ERR_OK)
         return code;
     if (!id_is_uuid(in->offer_id)) {
@@ -450,6 +406,6 @@ done:
         Mkt__Catalog__Empty rep = MKT__CATALOG__EMPTY__INIT;
         bus_reply(call, &rep.base);
     }
-    free_msg(product), free_msg(cur);
+    handlers_free(product), handlers_free(cur);
     return code;
 }

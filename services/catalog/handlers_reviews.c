@@ -15,11 +15,6 @@
 
 #define REVIEW_COMMENT_MAX 2000
 
-static void free_msg(void *m) {
-    if (m)
-        protobuf_c_message_free_unpacked(m, NULL);
-}
-
 static const struct cursor_list reviews_list = {"catalog.reviews", CURSOR_ID, 0, 0};
 
 err_code handlers_list_reviews(struct bus_call *call, struct err *e) {
@@ -149,7 +144,7 @@ done:
     if (code == ERR_OK)
         bus_reply(call, &out->base);
     store_messages_free((ProtobufCMessage **)offers, n_offers);
-    free_msg(r), free_msg(out), free_msg(product), free_msg(v);
+    handlers_free(r), handlers_free(out), handlers_free(product), handlers_free(v);
     return code;
 }
 

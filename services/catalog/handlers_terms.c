@@ -12,11 +12,6 @@
 #define TERMS_TITLE_MAX 200
 #define TERMS_BODY_MAX 100000
 
-static void free_msg(void *m) {
-    if (m)
-        protobuf_c_message_free_unpacked(m, NULL);
-}
-
 static void check_terms(const Mkt__Catalog__Terms *t, bool complete, struct problems *p) {
     struct text_bilingual title = {t->title ? t->title->en : NULL, t->title ? t->title->fr : NULL};
     struct text_bilingual body = {t->body ? t->body->en : NULL, t->body ? t->body->fr : NULL};
@@ -78,7 +73,7 @@ err_code handlers_create_terms(struct bus_call *call, struct err *e) {
     base.organization_id = (char *)org;
     base.state = "draft";
     if ((code = handlers_merge(call, &base.base, &in->base, in->present_fields, in->n_present_fields, terms_editable,
-                               (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
+                               NULL, (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     check_terms(merged, false, &p);
     if ((code = handlers_refuse(call, &p, e)) != ERR_OK || (code = store_terms_insert(db, merged, clock_now(), e)) != ERR_OK ||
@@ -89,7 +84,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(active), free_msg(merged), free_msg(out);
+    handlers_free(active), handlers_free(merged), handlers_free(out);
     return code;
 }
 
@@ -114,13 +109,8 @@ err_code handlers_update_terms(struct bus_call *call, struct err *e) {
                        cur->number, cur->state);
         goto done;
     }
-    char *present[4];
-    size_t n_present = 0;
-    for (size_t i = 0; i < in->n_present_fields && n_present < 4; i++)
-        if (strcmp(in->present_fields[i], "id") != 0)
-            present[n_present++] = in->present_fields[i];
-    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, terms_editable, (ProtobufCMessage **)&merged,
-                               &p, e)) != ERR_OK)
+    if ((code = handlers_merge(call, &cur->base, &in->base, in->present_fields, in->n_present_fields, terms_editable,
+                               NULL, (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     check_terms(merged, false, &p);
     if ((code = handlers_refuse(call, &p, e)) != ERR_OK || (code = store_terms_update(db, merged, clock_now(), e)) != ERR_OK ||
@@ -131,7 +121,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(cur), free_msg(merged), free_msg(out);
+    handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
 
@@ -166,6 +156,6 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(cur), free_msg(out);
+    handlers_free(cur), handlers_free(out);
     return code;
 }

@@ -15,11 +15,6 @@
 #include "store.h"
 #include "validation.h"
 
-static void free_msg(void *m) {
-    if (m)
-        protobuf_c_message_free_unpacked(m, NULL);
-}
-
 static struct text_bilingual bi(const Mkt__Catalog__Text *t) {
     return (struct text_bilingual){t ? t->en : NULL, t ? t->fr : NULL};
 }
@@ -94,28 +89,6 @@ err_code handlers_emit_version(const struct bus_call *call, const char *type, co
     return handlers_emit(call, type, product->organization_id, &ev.base, e);
 }
 
-/* Opens the transaction and locks the caller's OMI product `id`. */
-static err_code begin_omi_product(struct bus_call *call, const char *id, const char **org,
-                                  Mkt__Catalog__Product **product, struct err *e) {
-    err_code code = handlers_seller(call, org, e);
-    if (code != ERR_OK)
-        return code;
-    if (!id_is_uuid(id))
-        return err_set(e, ERR_NOT_FOUND, "product %s", id);
-    if ((code = db_begin(call->worker->db, e)) != ERR_OK)
-        return code;
-    if ((code = store_product_get(call->worker->db, *org, id, true, product, e)) != ERR_OK)
-        goto fail;
-    if (strcmp((*product)->kind, "omi") != 0) {
-        code = err_set(e, ERR_CONFLICT, "only OMI products have versions (PROD-1)");
-        goto fail;
-    }
-    return ERR_OK;
-fail:
-    db_rollback(call->worker->db);
-    return code;
-}
-
 err_code handlers_create_version(struct bus_call *call, struct err *e) {
     const Mkt__Catalog__VersionRequest *in = (const Mkt__Catalog__VersionRequest *)call->in;
     PGconn *db = call->worker->db;
@@ -124,7 +97,7 @@ err_code handlers_create_version(struct bus_call *call, struct err *e) {
     Mkt__Catalog__Version *last = NULL, *out = NULL;
     struct problems p;
     problems_init(&p);
-    err_code code = begin_omi_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, true, &org, &product, e);
     if (code != ERR_OK)
         return code;
     if (!product->product_code || !*product->product_code) {
@@ -163,7 +136,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(last), free_msg(out);
+    handlers_free(product), handlers_free(last), handlers_free(out);
     return code;
 }
 
@@ -181,7 +154,7 @@ err_code handlers_get_version(struct bus_call *call, struct err *e) {
         code = store_version_get(call->worker->db, product->id, in->version_id, false, &out, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(out);
+    handlers_free(product), handlers_free(out);
     return code;
 }
 
@@ -217,7 +190,7 @@ err_code handlers_list_versions(struct bus_call *call, struct err *e) {
         bus_reply(call, &rep.base);
     }
     store_messages_free((ProtobufCMessage **)rows, n);
-    free_msg(product);
+    handlers_free(product);
     return code;
 }
 
@@ -233,7 +206,7 @@ err_code handlers_update_version(struct bus_call *call, struct err *e) {
     enum version_state state;
     struct problems p;
     problems_init(&p);
-    err_code code = begin_omi_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, true, &org, &product, e);
     if (code != ERR_OK)
         return code;
     if (!id_is_uuid(in->version_id)) {
@@ -249,15 +222,9 @@ err_code handlers_update_version(struct bus_call *call, struct err *e) {
     bool omis = handlers_present(in->present_fields, in->n_present_fields, "source_omis");
     if ((code = rules_version_editable(state, omis, e)) != ERR_OK) /* VER-8 */
         goto done;
-    char *present[16];
-    size_t n_present = 0;
-    for (size_t i = 0; i < in->n_present_fields && n_present < 16; i++) {
-        const char *f = in->present_fields[i];
-        if (strcmp(f, "id") != 0 && strcmp(f, "version_id") != 0 && strcmp(f, "source_omis") != 0)
-            present[n_present++] = in->present_fields[i];
-    }
-    if ((code = handlers_merge(call, &cur->base, &in->base, present, n_present, version_editable,
-                               (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
+    static const char *const handled[] = {"source_omis", NULL}; /* a map in the request, Regions in the version */
+    if ((code = handlers_merge(call, &cur->base, &in->base, in->present_fields, in->n_present_fields,
+                               version_editable, handled, (ProtobufCMessage **)&merged, &p, e)) != ERR_OK)
         goto done;
     Mkt__Catalog__VersionRegion items[2], *ptrs[2];
     Mkt__Catalog__VersionRegion **kept_regions = merged->regions;
@@ -276,7 +243,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(cur), free_msg(merged), free_msg(out);
+    handlers_free(product), handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
 
@@ -296,7 +263,7 @@ struct facts {
 };
 
 static void facts_cleanup(struct facts *f) {
-    free_msg(f->showcase);
+    handlers_free(f->showcase);
     store_messages_free((ProtobufCMessage **)f->offers, f->n_offers);
 }
 
@@ -479,7 +446,7 @@ static err_code publish(struct bus_call *call, bool with_product, struct err *e)
 done:
     code = handlers_end(db, code, e);
 cleanup:
-    free_msg(product), free_msg(v);
+    handlers_free(product), handlers_free(v);
     facts_cleanup(&f);
     return code;
 }
@@ -501,7 +468,7 @@ err_code handlers_unpublish_version(struct bus_call *call, struct err *e) {
     Mkt__Catalog__Version *v = NULL, *out = NULL;
     enum version_state vs;
     long others = 0;
-    err_code code = begin_omi_product(call, in->id, &org, &product, e);
+    err_code code = handlers_begin_product(call, in->id, true, &org, &product, e);
     if (code != ERR_OK)
         return code;
     if (!id_is_uuid(in->version_id)) {
@@ -526,7 +493,7 @@ done:
     code = handlers_end(db, code, e);
     if (code == ERR_OK)
         bus_reply(call, &out->base);
-    free_msg(product), free_msg(v), free_msg(out);
+    handlers_free(product), handlers_free(v), handlers_free(out);
     return code;
 }
 
@@ -578,6 +545,6 @@ done:
     if (code == ERR_OK)
         bus_reply(call, &out->base);
     store_messages_free((ProtobufCMessage **)versions, n);
-    free_msg(product), free_msg(out);
+    handlers_free(product), handlers_free(out);
     return code;
 }
