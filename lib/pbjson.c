@@ -128,7 +128,7 @@ static json_t *value_json(const ProtobufCFieldDescriptor *f, const void *p) {
     return json_null();
 }
 
-static size_t elem_size(ProtobufCType t) {
+size_t pbjson__elem_size(ProtobufCType t) {
     switch (t) {
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_SINT32:
@@ -180,7 +180,7 @@ static json_t *message_json(const ProtobufCMessage *m) {
             const char *arr = *(char *const *)p;
             v = json_array();
             for (size_t k = 0; v && k < n; k++)
-                json_array_append_new(v, value_json(f, arr + k * elem_size(f->type)));
+                json_array_append_new(v, value_json(f, arr + k * pbjson__elem_size(f->type)));
         } else {
             if (!present(m, f, p))
                 continue;

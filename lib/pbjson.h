@@ -45,4 +45,7 @@ json_t *pbjson_base64(const uint8_t *data, size_t n);
 err_code pbjson_to_message(const ProtobufCMessageDescriptor *desc, const json_t *obj, ProtobufCMessage **out,
                            struct problems *p, struct err *e) MKT_MUST_USE;
 
+/* internal, shared by the two directions: bytes of one value of a field of type t in memory. */
+size_t pbjson__elem_size(ProtobufCType t);
+
 #endif

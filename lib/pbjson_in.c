@@ -13,29 +13,6 @@
 
 #define PATH_MAX_LEN PROBLEM_FIELD_MAX
 
-static size_t slot_size(ProtobufCType t) {
-    switch (t) {
-    case PROTOBUF_C_TYPE_INT32:
-    case PROTOBUF_C_TYPE_SINT32:
-    case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32:
-    case PROTOBUF_C_TYPE_FIXED32:
-    case PROTOBUF_C_TYPE_FLOAT: return 4;
-    case PROTOBUF_C_TYPE_INT64:
-    case PROTOBUF_C_TYPE_SINT64:
-    case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64:
-    case PROTOBUF_C_TYPE_FIXED64:
-    case PROTOBUF_C_TYPE_DOUBLE: return 8;
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_ENUM: return sizeof(int);
-    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
-    }
-    return 0;
-}
-
 static ProtobufCMessage *object_to(const ProtobufCMessageDescriptor *d, const json_t *obj, const char *path,
                                    struct problems *p);
 
@@ -220,7 +197,7 @@ static void field_to(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, con
         problems_add(p, "must_be_array", "%s", path);
         return;
     }
-    size_t n = json_array_size(v), size = slot_size(f->type);
+    size_t n = json_array_size(v), size = pbjson__elem_size(f->type);
     char *arr = n ? calloc(n, size) : NULL;
     if (n && !arr) {
         problems_add(p, "out_of_memory", "%s", path);

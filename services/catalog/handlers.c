@@ -96,6 +96,13 @@ err_code handlers_end(PGconn *db, err_code code, struct err *e) {
     return code;
 }
 
+err_code handlers_finish(struct bus_call *call, err_code code, const void *reply, struct err *e) {
+    code = handlers_end(call->worker->db, code, e);
+    if (code == ERR_OK && reply)
+        bus_reply(call, reply);
+    return code;
+}
+
 err_code handlers_refuse(struct bus_call *call, const struct problems *p, struct err *e) {
     return problems_any(p) ? bus_refuse(call, p, e) : ERR_OK;
 }

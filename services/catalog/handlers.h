@@ -30,6 +30,8 @@ bool handlers_org_validated(const struct bus_call *call);
 struct catalog *handlers_app(const struct bus_call *call);
 /* Commits when code is ERR_OK, else rolls back; returns code (or the commit's failure). */
 err_code handlers_end(PGconn *db, err_code code, struct err *e);
+/* handlers_end, then the reply (a message, or NULL) once committed. */
+err_code handlers_finish(struct bus_call *call, err_code code, const void *reply, struct err *e);
 /* ERR_OK when p is empty, else ERR_INVALID listing every problem. */
 err_code handlers_refuse(struct bus_call *call, const struct problems *p, struct err *e) MKT_MUST_USE;
 /* Replies a Checklist: ready when p is empty, its problems, and the state after the call. */

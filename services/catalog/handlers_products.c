@@ -117,9 +117,7 @@ err_code handlers_create_product(struct bus_call *call, struct err *e) {
     /* PROD-3: an OMI product's code is created by the publisher on this event. */
     code = handlers_emit_product(call, "catalog.product.created", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(out);
     return code;
 }
@@ -201,9 +199,7 @@ err_code handlers_update_product(struct bus_call *call, struct err *e) {
         goto done;
     code = handlers_emit_product(call, "catalog.product.updated", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
@@ -226,11 +222,7 @@ err_code handlers_delete_product(struct bus_call *call, struct err *e) {
         goto done;
     code = handlers_emit_product(call, "catalog.product.deleted", cur, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK) {
-        Mkt__Catalog__Empty rep = MKT__CATALOG__EMPTY__INIT;
-        bus_reply(call, &rep.base);
-    }
+    code = handlers_finish(call, code, &(Mkt__Catalog__Empty)MKT__CATALOG__EMPTY__INIT, e);
     handlers_free(cur);
     return code;
 }
@@ -300,9 +292,7 @@ err_code handlers_create_offer(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_offer(call, "catalog.offer.created", org, out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(product), handlers_free(out);
     return code;
 }
@@ -367,9 +357,7 @@ err_code handlers_update_offer(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_offer(call, revise ? "catalog.offer.revised" : "catalog.offer.updated", org, out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(product), handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
@@ -401,11 +389,7 @@ err_code handlers_delete_offer(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_offer(call, "catalog.offer.retired", org, cur, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK) {
-        Mkt__Catalog__Empty rep = MKT__CATALOG__EMPTY__INIT;
-        bus_reply(call, &rep.base);
-    }
+    code = handlers_finish(call, code, &(Mkt__Catalog__Empty)MKT__CATALOG__EMPTY__INIT, e);
     handlers_free(product), handlers_free(cur);
     return code;
 }

@@ -140,9 +140,7 @@ static err_code decide(struct bus_call *call, bool approve, struct err *e) {
     code = handlers_emit(call, approve ? "catalog.review.approved" : "catalog.review.rejected", out->organization_id,
                          &ev.base, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     store_messages_free((ProtobufCMessage **)offers, n_offers);
     handlers_free(r), handlers_free(out), handlers_free(product), handlers_free(v);
     return code;

@@ -108,9 +108,7 @@ err_code handlers_put_showcase(struct bus_call *call, struct err *e) {
     ev.state = after->state;
     code = handlers_emit(call, "catalog.showcase.updated", org, &ev.base, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &after->base);
+    code = handlers_finish(call, code, after, e);
     if (before)
         protobuf_c_message_free_unpacked(&before->base, NULL);
     if (after)

@@ -81,9 +81,7 @@ err_code handlers_create_terms(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_terms(call, "catalog.terms.created", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(active), handlers_free(merged), handlers_free(out);
     return code;
 }
@@ -118,9 +116,7 @@ err_code handlers_update_terms(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_terms(call, "catalog.terms.updated", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
@@ -153,9 +149,7 @@ err_code handlers_activate_terms(struct bus_call *call, struct err *e) {
         goto done;
     code = emit_terms(call, "catalog.terms.activated", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(cur), handlers_free(out);
     return code;
 }

@@ -133,9 +133,7 @@ err_code handlers_create_version(struct bus_call *call, struct err *e) {
         goto done;
     code = handlers_emit_version(call, "catalog.version.created", product, out, "draft", NULL, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(product), handlers_free(last), handlers_free(out);
     return code;
 }
@@ -240,9 +238,7 @@ err_code handlers_update_version(struct bus_call *call, struct err *e) {
         goto done;
     code = handlers_emit_version(call, "catalog.version.updated", product, out, out->state, NULL, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(product), handlers_free(cur), handlers_free(merged), handlers_free(out);
     return code;
 }
@@ -490,9 +486,7 @@ err_code handlers_unpublish_version(struct bus_call *call, struct err *e) {
     /* VER-6: the publisher deletes the copies, then reports. */
     code = handlers_emit_version(call, "catalog.version.unpublishing", product, out, out->state, NULL, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     handlers_free(product), handlers_free(v), handlers_free(out);
     return code;
 }
@@ -541,9 +535,7 @@ err_code handlers_unpublish_product(struct bus_call *call, struct err *e) {
         goto done;
     code = handlers_emit_product(call, "catalog.product.unpublished", out, e);
 done:
-    code = handlers_end(db, code, e);
-    if (code == ERR_OK)
-        bus_reply(call, &out->base);
+    code = handlers_finish(call, code, out, e);
     store_messages_free((ProtobufCMessage **)versions, n);
     handlers_free(product), handlers_free(out);
     return code;

@@ -381,6 +381,21 @@ Test(catalog_seller, products_offers_and_publication, .timeout = 240, .fini = id
     cat_stop(&c);
 }
 
+/* A validated seller organization with a published showcase, and the operator, logged in. */
+static void ready_seller(struct cat *c, struct idt_who *seller, struct idt_who *op) {
+    struct th_cloudsim_account cloud;
+    idt_signup(&c->idt, "seller", "seller", &cloud, seller);
+    operator_login(c, op);
+    validate(c, op, seller->org_id);
+    th_sleep_ms(1100); /* the gateway trusts a resolved session for 1 s: let it see the validation */
+    struct th_api r = api(c, "PUT", "/v1/showcase", seller, complete_showcase);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    th_api_free(&r);
+    r = api(c, "POST", "/v1/showcase/publish", seller, NULL);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    th_api_free(&r);
+}
+
 /* The product code normally comes from the publisher's report on catalog.product.created
  * (PROD-3); until the publisher service exists, the test writes it where the report would. */
 static void assign_code(struct cat *c, const char *product_id, const char *code) {
@@ -392,16 +407,9 @@ static void assign_code(struct cat *c, const char *product_id, const char *code)
 Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "none");
-    struct th_cloudsim_account cloud;
     struct idt_who seller, op;
-    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
-    operator_login(&c, &op);
-    validate(&c, &op, seller.org_id);
-    th_sleep_ms(1100);
-    struct th_api r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
-    th_api_free(&r);
-    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
-    th_api_free(&r);
+    ready_seller(&c, &seller, &op);
+    struct th_api r;
 
     r = api(&c, "POST", "/v1/products", &seller,
             "{\"kind\":\"omi\",\"name\":{\"en\":\"Acme Postgres\",\"fr\":\"Acme Postgres\"},"
@@ -586,16 +594,9 @@ static char *review_of(struct cat *c, struct idt_who *op, const char *product_id
 Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "required");
-    struct th_cloudsim_account cloud;
     struct idt_who seller, op;
-    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
-    operator_login(&c, &op);
-    validate(&c, &op, seller.org_id);
-    th_sleep_ms(1100);
-    struct th_api r = api(&c, "PUT", "/v1/showcase", &seller, complete_showcase);
-    th_api_free(&r);
-    r = api(&c, "POST", "/v1/showcase/publish", &seller, NULL);
-    th_api_free(&r);
+    ready_seller(&c, &seller, &op);
+    struct th_api r;
     r = api(&c, "POST", "/v1/products", &seller, outsourced_product);
     char *id = created_id(&r);
     char path[300];
