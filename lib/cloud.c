@@ -232,10 +232,15 @@ static long code_number(const char *code) {
 
 err_code cloud__map_status(long status, const char *type, const char *code) {
     long n = code_number(code);
-    if (status == 400)
-        return (type && strcmp(type, "InvalidResource") == 0 && n >= 5000 && n <= 5999)
-                   ? ERR_NOT_FOUND
-                   : ERR_INVALID;
+    if (status == 400) {
+        if (type && strcmp(type, "InvalidResource") == 0 && n >= 5000 && n <= 5999)
+            return ERR_NOT_FOUND;
+        /* The cloud answers permanent conflicts (duplicate name 9011, in use 9029, key still
+         * active 6003) with 400: never retried, and the caller may carry on as with 409. */
+        if (type && (strcmp(type, "ResourceConflict") == 0 || strcmp(type, "InvalidState") == 0))
+            return ERR_CONFLICT;
+        return ERR_INVALID;
+    }
     if (status == 401)
         return n == 5 ? ERR_FORBIDDEN : ERR_UNAUTHENTICATED;
     if (status == 403)

@@ -67,6 +67,8 @@ Test(cloud_errors, mapping_table) {
         {405, "AccessDenied", "2", ERR_INVALID},
         {409, "ResourceConflict", "9011", ERR_CONFLICT},
         {409, "InvalidState", "6003", ERR_CONFLICT},
+        {400, "ResourceConflict", "9011", ERR_CONFLICT}, /* how the cloud answers conflicts */
+        {400, "InvalidState", "6003", ERR_CONFLICT},
         {413, "", "", ERR_INVALID},
         {429, "AccessDenied", "24", ERR_THROTTLED},
         {429, "", "", ERR_THROTTLED},

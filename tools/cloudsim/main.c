@@ -21,7 +21,7 @@
 static void usage(void) {
     fprintf(stderr, "usage: cloudsim --listen ADDR:PORT [--seed FILE] [--state FILE] [--copy-delay-ms N (2000)]\n"
                     "                [--vm-delay-ms N (0)] [--threads N (4)] [--sig-clock sim|real|either (sim)]\n"
-                    "                [--conflict-status 409|400 (409)] [--log-level debug|info|warn|error]\n");
+                    "                [--conflict-status 400|409 (400, as the cloud)] [--log-level debug|info|warn|error]\n");
 }
 
 static bool parse_int(const char *s, int min, int max, int *out) {

@@ -25,7 +25,7 @@ err_code server_new(const struct server_config *cfg, struct server **out, struct
     pthread_mutex_init(&s->mu, NULL);
     admin_faults_init(&s->faults);
     s->sig_window = cfg->sig_window;
-    s->conflict_status = cfg->conflict_status ? cfg->conflict_status : 409;
+    s->conflict_status = cfg->conflict_status ? cfg->conflict_status : 400; /* as the cloud */
     s->st = state_new(cfg->state_path, (mkt_time)cfg->copy_delay_ms * 1000, (mkt_time)cfg->vm_delay_ms * 1000);
     if (cfg->state_path) {
         rc = state_load(s->st, cfg->state_path, e);
@@ -196,7 +196,7 @@ int server_call(struct server *s, const struct server_call *call, json_t **body)
     pthread_mutex_lock(&s->mu);
     int status = dispatch_locked(s, op, call, rid, body);
     pthread_mutex_unlock(&s->mu);
-    /* the conflict errors are the only 409s; --conflict-status 400 answers them as the cloud */
+    /* the conflict errors are the only 409s; answered 400 as the cloud does (--conflict-status 409 keeps 409) */
     return status == 409 ? s->conflict_status : status;
 }
 

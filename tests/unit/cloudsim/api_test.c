@@ -203,7 +203,7 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     cr_assert_str_eq(image_state(s, &SIM_A, copy, st), "pending");
     /* a pending image can be neither launched nor copied */
     snprintf(body, sizeof body, "{\"ImageId\":\"%s\"}", copy);
-    SIM_STATUS(s, &SIM_A, "CreateVms", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "CreateVms", body, 400, "6003");
     clock_set_offset(2 * CLOCK_SECOND);
     cr_assert_str_eq(image_state(s, &SIM_A, copy, st), "available");
     snprintf(body, sizeof body, "{\"Filters\":{\"ImageIds\":[\"%s\"],\"ProductCodes\":[\"%s\"]}}", copy, pty);
@@ -217,7 +217,7 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     json_decref(r);
     /* names are unique per account and Region; unknown product codes are refused */
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"mkt copy (v1)\"}", base);
-    SIM_STATUS(s, &SIM_A, "CreateImage", body, 409, "9011");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "9011");
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"bad*name\"}", base);
     SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "4000");
     snprintf(body, sizeof body, "{\"SourceImageId\":\"%s\",\"SourceRegionName\":\"eu-west-2\",\"ImageName\":\"other\",\"ProductCodes\":[\"pty-00000000\"]}", base);
@@ -232,7 +232,7 @@ Test(api, copies_become_available_after_the_delay_and_carry_codes) {
     json_decref(r);
     /* the product type is in use: Force is needed */
     snprintf(body, sizeof body, "{\"ProductTypeId\":\"%s\"}", pty);
-    SIM_STATUS(s, &SIM_A, "DeleteProductType", body, 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteProductType", body, 400, "9029");
     SIM_STATUS(s, &SIM_B, "DeleteProductType", body, 401, "5");
     SIM_STATUS(s, &SIM_A, "DeleteProductType", "{\"ProductTypeId\":\"0001\",\"Force\":true}", 401, "5");
     snprintf(body, sizeof body, "{\"ProductTypeId\":\"%s\",\"Force\":true}", pty);
@@ -315,7 +315,7 @@ Test(api, vm_lifecycle_and_caller_only_reads) {
     r = sim_ok(s, &SIM_A, "ReadVms", "{\"Filters\":{\"VmStateNames\":[\"terminated\"]}}");
     cr_assert_eq(json_array_size(json_object_get(r, "Vms")), 1, "terminated VMs stay visible a while");
     json_decref(r);
-    SIM_STATUS(s, &SIM_A, "StartVms", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "StartVms", body, 400, "6003");
     clock_set_offset(CLOCK_HOUR + CLOCK_MINUTE);
     SIM_STATUS(s, &SIM_A, "StartVms", body, 400, "5063");
     r = sim_ok(s, &SIM_A, "ReadVms", "{}");

@@ -50,7 +50,7 @@ Test(eim, deletion_order_is_enforced) {
     json_t *r = sim_ok(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\",\"Path\":\"/mkt/\",\"UserEmail\":\"ops@example.com\"}");
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "User"), "Path")), "/mkt/");
     json_decref(r);
-    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\"}", 409, "9011");
+    SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"marketplace_x\"}", 400, "9011");
     SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"bad name\"}", 400, "4000");
     SIM_STATUS(s, &SIM_A, "CreateUser", "{\"UserName\":\"u\",\"Path\":\"mkt\"}", 400, "4000");
     r = sim_ok(s, &SIM_A, "CreateUserGroup", "{\"UserGroupName\":\"meter\"}");
@@ -68,25 +68,25 @@ Test(eim, deletion_order_is_enforced) {
     call2(s, "LinkPolicy", "{\"UserName\":\"%s\",\"PolicyOrn\":\"%s\"}", "marketplace_x", orn);
 
     /* everything is refused while something still depends on it */
-    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 400, "9029");
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\"}", k.ak);
-    SIM_STATUS(s, &SIM_A, "DeleteAccessKey", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "DeleteAccessKey", body, 400, "6003");
     snprintf(body, sizeof body, "{\"PolicyOrn\":\"%s\"}", orn);
-    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029");
-    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 400, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}", 400, "9029");
 
     /* the documented teardown order */
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\",\"State\":\"INACTIVE\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "UpdateAccessKey", body));
     snprintf(body, sizeof body, "{\"UserName\":\"marketplace_x\",\"AccessKeyId\":\"%s\"}", k.ak);
     json_decref(sim_ok(s, &SIM_A, "DeleteAccessKey", body));
-    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* still in the group */
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 400, "9029"); /* still in the group */
     call2(s, "RemoveUserFromUserGroup", "{\"UserGroupName\":\"%s\",\"UserName\":\"%s\"}", "meter", "marketplace_x");
-    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 409, "9029"); /* direct link left */
+    SIM_STATUS(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}", 400, "9029"); /* direct link left */
     call2(s, "UnlinkPolicy", "{\"UserName\":\"%s\",\"PolicyOrn\":\"%s\"}", "marketplace_x", orn);
     json_decref(sim_ok(s, &SIM_A, "DeleteUser", "{\"UserName\":\"marketplace_x\"}"));
     snprintf(body, sizeof body, "{\"PolicyOrn\":\"%s\"}", orn);
-    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 409, "9029"); /* still linked to the group */
+    SIM_STATUS(s, &SIM_A, "DeletePolicy", body, 400, "9029"); /* still linked to the group */
     call2(s, "UnlinkManagedPolicyFromUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "meter", orn);
     json_decref(sim_ok(s, &SIM_A, "DeletePolicy", body));
     json_decref(sim_ok(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"meter\"}"));
@@ -108,7 +108,7 @@ Test(eim, force_deletes_a_group_with_members_and_links) {
     call2(s, "AddUserToUserGroup", "{\"UserGroupName\":\"%s\",\"UserName\":\"%s\"}", "g", "m");
     call2(s, "LinkManagedPolicyToUserGroup", "{\"UserGroupName\":\"%s\",\"PolicyOrn\":\"%s\"}", "g", orn);
     SIM_STATUS(s, &SIM_A, "AddUserToUserGroup", "{\"UserGroupName\":\"g\",\"UserGroupPath\":\"/y/\",\"UserName\":\"m\"}", 400, "5088");
-    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\"}", 409, "9029");
+    SIM_STATUS(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\"}", 400, "9029");
     json_decref(sim_ok(s, &SIM_A, "DeleteUserGroup", "{\"UserGroupName\":\"g\",\"Path\":\"/x/\",\"Force\":true}"));
     json_decref(sim_ok(s, &SIM_A, "DeleteUser", "{\"UserName\":\"m\"}"));
     char body[300];

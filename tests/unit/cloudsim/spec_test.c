@@ -165,7 +165,7 @@ Test(spec, create_image_without_a_name_and_from_a_vm) {
     cr_assert_str_eq(json_string_value(json_array_get(json_object_get(im, "ProductCodes"), 0)), "0001");
     json_decref(r);
     /* the name is taken now; another account's VM is unknown; one source exactly */
-    SIM_STATUS(s, &SIM_A, "CreateImage", body, 409, "9011");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "9011");
     SIM_STATUS(s, &SIM_B, "CreateImage", body, 400, "5063");
     snprintf(body, sizeof body, "{\"VmId\":\"%s\",\"SourceImageId\":\"%s\"}", vm, base);
     SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "4000");
@@ -177,7 +177,7 @@ Test(spec, create_image_without_a_name_and_from_a_vm) {
     json_decref(sim_ok(s, &SIM_A, "DeleteVms", body));
     json_decref(sim_ok(s, &SIM_A, "ReadVms", "{}")); /* the next call sees it terminated */
     snprintf(body, sizeof body, "{\"VmId\":\"%s\"}", vm);
-    SIM_STATUS(s, &SIM_A, "CreateImage", body, 409, "6003");
+    SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "6003");
     snprintf(body, sizeof body, "{\"VmId\":\"%s\",\"Reboot\":true}", vm);
     SIM_STATUS(s, &SIM_A, "CreateImage", body, 400, "3001");
     server_free(s);
