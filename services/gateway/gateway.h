@@ -232,6 +232,7 @@ extern const struct jv_schema gateway_schema_create_account;
 extern const struct jv_schema gateway_schema_update_account;
 extern const struct jv_schema gateway_schema_attach_outscale;
 extern const struct jv_schema gateway_schema_ugap;
+extern const struct jv_schema gateway_schema_validate;
 
 /* Parses and checks a body against a schema, then the rules a table cannot say (a link token's
  * characters, an OTP's digits, "one of code or password", "something to change"). *out is a

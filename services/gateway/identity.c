@@ -42,6 +42,7 @@ GATEWAY_HANDLER(gateway_post_signup) {
     in.secret_key = (char *)jstr(osc, "secret_key");
     in.admin_name = (char *)jstr(admin, "name");
     in.admin_language = *jstr(admin, "language") ? (char *)jstr(admin, "language") : "en";
+    in.partner_number = (char *)jstr(org, "partner_number");
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "signup", &in.base, &mkt__identity__signup_reply__descriptor, &out)) {
         const Mkt__Identity__SignupReply *rep = (const Mkt__Identity__SignupReply *)out;

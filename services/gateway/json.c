@@ -58,6 +58,9 @@ json_t *gateway_organization_json(const Mkt__Identity__Organization *o) {
     json_object_set_new(j, "outscale_account_id", gateway_str_json(o->outscale_account_id));
     json_object_set_new(j, "created_at", gateway_time_json(o->created_us));
     json_object_set_new(j, "validated_at", gateway_time_json(o->validated_us));
+    json_t *partner = json_pack("{s:o,s:o,s:o}", "number", gateway_str_json(o->partner_number), "status",
+                                gateway_str_json(o->partner_status), "reason", gateway_str_json(o->partner_reason));
+    json_object_set_new(j, "partner_programme", partner); /* PUB-1 */
     return j;
 }
 

@@ -39,6 +39,7 @@ GATEWAY_HANDLER(gateway_patch_organization) {
         return;
     Mkt__Identity__UpdateOrganization in = MKT__IDENTITY__UPDATE_ORGANIZATION__INIT;
     in.name = (char *)jstr(body, "name");
+    in.partner_number = (char *)jstr(body, "partner_number");
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "update_organization", &in.base, &mkt__identity__organization__descriptor,
                      &out))
@@ -240,11 +241,13 @@ GATEWAY_HANDLER(gateway_get_operator_organization) {
 }
 
 GATEWAY_HANDLER(gateway_post_operator_validate) {
-    json_t *body = gateway_body(r, res, &gateway_schema_empty);
+    json_t *body = gateway_body(r, res, &gateway_schema_validate);
     if (!body)
         return;
-    Mkt__Identity__IdRequest in = MKT__IDENTITY__ID_REQUEST__INIT;
+    Mkt__Identity__ValidateOrganization in = MKT__IDENTITY__VALIDATE_ORGANIZATION__INIT;
     in.id = (char *)gateway_param(&r->params, "id");
+    in.partner_decision = (char *)jstr(body, "partner_decision"); /* PUB-1 */
+    in.partner_reason = (char *)jstr(body, "partner_reason");
     ProtobufCMessage *out = NULL;
     if (gateway_call(g, r, res, "identity", "validate_organization", &in.base,
                      &mkt__identity__organization__descriptor, &out))

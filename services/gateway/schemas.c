@@ -29,6 +29,7 @@ static const struct jv_field signup_org[] = {
     {.name = "types", .type = JV_ARRAY, .required = true, .min = 1, .max = 2, .items = JV_STRING, .one_of = org_types,
      .unique = true},
     {.name = "region", .type = JV_STRING, .one_of = regions},
+    {.name = "partner_number", .type = JV_STRING, .min = 1, .max = 32}, /* PUB-1 */
 };
 static const struct jv_schema signup_org_schema = JV_SCHEMA(signup_org);
 static const struct jv_field outscale_keys[] = {
@@ -88,6 +89,7 @@ const struct jv_schema gateway_schema_disable_2fa = JV_SCHEMA(disable_2fa);
 /* ---- the organization ---- */
 static const struct jv_field update_organization[] = {
     {.name = "name", .type = JV_STRING, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "partner_number", .type = JV_STRING, .min = 1, .max = 32},
 };
 const struct jv_schema gateway_schema_update_organization = JV_SCHEMA(update_organization);
 
@@ -109,6 +111,13 @@ static const struct jv_field update_account[] = {
 const struct jv_schema gateway_schema_update_account = JV_SCHEMA(update_account);
 
 const struct jv_schema gateway_schema_attach_outscale = JV_SCHEMA(outscale_keys);
+
+static const char *const partner_decisions[] = {"validated", "refused", NULL};
+static const struct jv_field validate[] = {
+    {.name = "partner_decision", .type = JV_STRING, .one_of = partner_decisions},
+    {.name = "partner_reason", .type = JV_STRING, .min = 1, .max = 400},
+};
+const struct jv_schema gateway_schema_validate = JV_SCHEMA(validate);
 
 static const struct jv_field ugap[] = {
     {.name = "ugap", .type = JV_BOOL, .required = true},

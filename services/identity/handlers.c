@@ -50,7 +50,7 @@ const struct bus_method handlers_methods[] = {
     {"detach_outscale_account", &mkt__identity__id_request__descriptor, handlers_detach_outscale_account},
     /* operators */
     {"list_organizations", &mkt__identity__list_organizations__descriptor, handlers_list_organizations},
-    {"validate_organization", &mkt__identity__id_request__descriptor, handlers_validate_organization},
+    {"validate_organization", &mkt__identity__validate_organization__descriptor, handlers_validate_organization},
     {"set_ugap", &mkt__identity__set_ugap__descriptor, handlers_set_ugap},
 };
 const size_t handlers_methods_count = sizeof handlers_methods / sizeof handlers_methods[0];
@@ -138,6 +138,9 @@ void handlers_org_pb(const struct store_org *o, Mkt__Identity__Organization *pb,
     pb->outscale_account_id = (char *)o->outscale_account_id;
     pb->created_us = o->created_at;
     pb->validated_us = o->validated_at;
+    pb->partner_number = (char *)o->partner_number;
+    pb->partner_status = (char *)o->partner_status;
+    pb->partner_reason = (char *)o->partner_reason;
 }
 
 void handlers_outscale_pb(const struct store_outscale *o, Mkt__Identity__OutscaleAccount *pb) {

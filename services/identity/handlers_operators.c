@@ -96,20 +96,33 @@ done:
 
 err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
     PGconn *db = call->worker->db;
-    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    const Mkt__Identity__ValidateOrganization *in = (const Mkt__Identity__ValidateOrganization *)call->in;
     struct store_caller c;
     struct store_org o;
     bool changed = false;
+    char reason[1601];
+    bool decide = in->partner_decision && *in->partner_decision;
     const char *rid = handlers_request_id(call);
     err_code code = handlers_caller_id(call, HANDLERS_OPERATOR, in->id, &c, e);
+    if (code == ERR_OK && decide)
+        code = validation_partner_decision(in->partner_decision, in->partner_reason, reason, sizeof reason, e);
+    if (code == ERR_OK)
+        code = store_org_get(db, in->id, &o, e);
+    /* PUB-1: a pending partner-programme number is decided with the organization. */
+    if (code == ERR_OK && strcmp(o.partner_status, "pending") == 0 && !decide)
+        code = err_set(e, ERR_INVALID, "field 'partner_decision': required: partner-programme number %s waits for "
+                                       "validated or refused (PUB-1)", o.partner_number);
     if (code == ERR_OK)
         code = db_begin(db, e);
+    if (code == ERR_OK && decide)
+        code = store_org_decide_partner(db, in->id, in->partner_decision, reason, e);
     if (code == ERR_OK)
         code = store_org_validate(db, in->id, clock_now(), &changed, e);
     if (code == ERR_OK)
         code = store_org_get(db, in->id, &o, e);
-    if (code == ERR_OK && changed)
-        code = handlers_emit_org(db, "identity.organization.validated", &o, c.account_id, rid, e);
+    if (code == ERR_OK && (changed || decide))
+        code = handlers_emit_org(db, changed ? "identity.organization.validated" : "identity.organization.updated", &o,
+                                 c.account_id, rid, e);
     if (code == ERR_OK && changed)
         code = mail_validated(db, &o, rid, e);
     code = handlers_commit(db, code, e);

@@ -68,6 +68,12 @@ err_code handlers_signup(struct bus_call *call, struct err *e) {
         code = validation_name("admin_name", in->admin_name, admin.name, sizeof admin.name, e);
     if (code == ERR_OK)
         code = validation_language("admin_language", in->admin_language, admin.language, e);
+    if (code == ERR_OK && in->partner_number && *in->partner_number) { /* PUB-1 */
+        code = validation_partner_number("partner_number", in->partner_number, org.partner_number,
+                                         sizeof org.partner_number, e);
+        if (code == ERR_OK && !(org.types & TYPE_SELLER))
+            code = err_set(e, ERR_INVALID, "field 'partner_number': seller organizations only (PUB-1)");
+    }
     /* Proof of control: the keys read their account; its e-mail receives the link (ORG-2). */
     if (code == ERR_OK)
         code = prove_control(id, region, in->access_key, in->secret_key, &c, osc.account_id, admin.email, e);
@@ -158,16 +164,26 @@ err_code handlers_update_organization(struct bus_call *call, struct err *e) {
     const Mkt__Identity__UpdateOrganization *in = (const Mkt__Identity__UpdateOrganization *)call->in;
     struct store_caller c;
     struct store_org o;
-    char name[STORE_NAME];
+    char name[STORE_NAME], partner[40];
+    bool new_name = in->name && *in->name, new_partner = in->partner_number && *in->partner_number;
     err_code code = handlers_caller(call, HANDLERS_ADMIN, &c, e);
     if (code != ERR_OK)
         return code;
-    if (in->name && *in->name) {
+    if (new_name)
         code = validation_name("name", in->name, name, sizeof name, e);
-        if (code == ERR_OK)
-            code = db_begin(db, e);
-        if (code == ERR_OK)
+    if (code == ERR_OK && new_partner) {
+        code = validation_partner_number("partner_number", in->partner_number, partner, sizeof partner, e);
+        if (code == ERR_OK && (code = store_org_get(db, c.organization_id, &o, e)) == ERR_OK && !(o.types & TYPE_SELLER))
+            code = err_set(e, ERR_INVALID, "field 'partner_number': seller organizations only (PUB-1)");
+    }
+    if (code != ERR_OK)
+        return code;
+    if (new_name || new_partner) {
+        code = db_begin(db, e);
+        if (code == ERR_OK && new_name)
             code = store_org_set_name(db, c.organization_id, name, e);
+        if (code == ERR_OK && new_partner)
+            code = store_org_set_partner(db, c.organization_id, partner, e);
         if (code == ERR_OK)
             code = store_org_get(db, c.organization_id, &o, e);
         if (code == ERR_OK)

@@ -37,6 +37,9 @@ struct store_org {
     bool ugap;
     char outscale_account_id[16];    /* the primary OUTSCALE account (12 digits), "" when none */
     mkt_time created_at, validated_at;
+    char partner_number[40];         /* PUB-1: "" when none */
+    char partner_status[16];         /* "", "pending", "validated", "refused" */
+    char partner_reason[404];
 };
 
 struct store_org_list {
@@ -47,6 +50,11 @@ void store_org_list_cleanup(struct store_org_list *l);
 
 /* tx. Inserts a new organization (status "pending", created_at). */
 err_code store_org_insert(PGconn *tx, const struct store_org *o, struct err *e) MKT_MUST_USE;
+/* PUB-1: a new partner-programme number, pending until an operator decides. */
+err_code store_org_set_partner(PGconn *c, const char *id, const char *number, struct err *e) MKT_MUST_USE;
+/* PUB-1: the operator's decision on a pending number ("validated" or "refused", with a reason). */
+err_code store_org_decide_partner(PGconn *tx, const char *id, const char *decision, const char *reason,
+                                  struct err *e) MKT_MUST_USE;
 err_code store_org_get(PGconn *c, const char *id, struct store_org *out, struct err *e) MKT_MUST_USE;
 err_code store_org_set_name(PGconn *c, const char *id, const char *name, struct err *e) MKT_MUST_USE;
 /* tx. pending -> validated at `now`; *changed false when it already was validated. */

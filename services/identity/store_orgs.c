@@ -5,7 +5,7 @@
 #define ORG_COLUMNS                                                                                           \
     "o.id, o.name, 'buyer' = ANY(o.types), 'seller' = ANY(o.types), o.region, o.status, o.ugap, o.created_at, " \
     "o.validated_at, (SELECT x.account_id FROM outscale_accounts x WHERE x.organization_id = o.id AND "       \
-    "x.is_primary AND x.state <> 'detached' LIMIT 1)"
+    "x.is_primary AND x.state <> 'detached' LIMIT 1), o.partner_number, o.partner_status, o.partner_reason"
 
 static void org_from_row(const PGresult *r, int i, void *out) {
     struct store_org *o = out;
@@ -19,6 +19,9 @@ static void org_from_row(const PGresult *r, int i, void *out) {
     o->created_at = db_time_value(r, i, 7);
     o->validated_at = db_time_value(r, i, 8);
     store__copy(o->outscale_account_id, sizeof o->outscale_account_id, r, i, 9);
+    store__copy(o->partner_number, sizeof o->partner_number, r, i, 10);
+    store__copy(o->partner_status, sizeof o->partner_status, r, i, 11);
+    store__copy(o->partner_reason, sizeof o->partner_reason, r, i, 12);
 }
 
 void store_org_list_cleanup(struct store_org_list *l) {
@@ -29,10 +32,33 @@ void store_org_list_cleanup(struct store_org_list *l) {
 err_code store_org_insert(PGconn *tx, const struct store_org *o, struct err *e) {
     char types[32], created[40];
     return db_exec(tx, e, NULL,
-                   "INSERT INTO organizations (id, name, types, region, status, ugap, created_at) "
-                   "VALUES ($1, $2, $3, $4, 'pending', false, $5)",
+                   "INSERT INTO organizations (id, name, types, region, status, ugap, created_at, partner_number,"
+                   " partner_status) VALUES ($1, $2, $3, $4, 'pending', false, $5, $6,"
+                   " CASE WHEN $6 = '' THEN '' ELSE 'pending' END)",
                    DB_PARAMS(o->id, o->name, store__mask_array(o->types, false, types, sizeof types), o->region,
-                             STORE__TIME(o->created_at, created)));
+                             STORE__TIME(o->created_at, created), o->partner_number));
+}
+
+err_code store_org_set_partner(PGconn *c, const char *id, const char *number, struct err *e) {
+    long n = 0;
+    err_code code = db_exec(c, e, &n,
+                            "UPDATE organizations SET partner_number = $2, partner_status = 'pending', partner_reason = ''"
+                            " WHERE id = $1 AND (partner_number <> $2 OR partner_status = '')",
+                            DB_PARAMS(id, number));
+    (void)n; /* the same number again changes nothing */
+    return code;
+}
+
+err_code store_org_decide_partner(PGconn *tx, const char *id, const char *decision, const char *reason,
+                                  struct err *e) {
+    long n = 0;
+    err_code code = db_exec(tx, e, &n,
+                            "UPDATE organizations SET partner_status = $2, partner_reason = $3"
+                            " WHERE id = $1 AND partner_status = 'pending'",
+                            DB_PARAMS(id, decision, reason ? reason : ""));
+    if (code == ERR_OK && n == 0)
+        code = err_set(e, ERR_CONFLICT, "organization %s has no partner-programme number waiting for a decision", id);
+    return code;
 }
 
 err_code store_org_get(PGconn *c, const char *id, struct store_org *out, struct err *e) {

@@ -3,6 +3,7 @@
  * no database, no clock; every refusal names the field and the rule. */
 #include "validation.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,6 +70,41 @@ err_code validation_name(const char *field, const char *in, char *out, size_t ou
         return err_set(e, ERR_INVALID, "field '%s': at most %d characters", field, VALIDATION_NAME_MAX);
     memcpy(out, in, len);
     out[len] = '\0';
+    return ERR_OK;
+}
+
+err_code validation_partner_number(const char *field, const char *in, char *out, size_t out_size, struct err *e) {
+    const char *s;
+    size_t n;
+    err_code code = required_text(field, in, &s, &n, e);
+    if (code != ERR_OK)
+        return code;
+    if (n > 32 || n + 1 > out_size)
+        return err_set(e, ERR_INVALID, "field '%s': at most 32 characters", field);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+            return err_set(e, ERR_INVALID, "field '%s': letters, digits and dashes only", field);
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return ERR_OK;
+}
+
+err_code validation_partner_decision(const char *decision, const char *reason, char *reason_out, size_t out_size,
+                                     struct err *e) {
+    reason_out[0] = '\0';
+    if (decision && strcmp(decision, "validated") == 0)
+        return ERR_OK;
+    if (!decision || strcmp(decision, "refused") != 0)
+        return err_set(e, ERR_INVALID, "field 'partner_decision': must be one of validated, refused");
+    const char *s;
+    size_t n;
+    if (required_text("partner_reason", reason, &s, &n, e) != ERR_OK)
+        return err_set(e, ERR_INVALID, "field 'partner_reason': required to refuse (the seller is told why)");
+    long chars = utf8_chars(s, n);
+    if (chars < 0 || chars > 400 || n + 1 > out_size)
+        return err_set(e, ERR_INVALID, "field 'partner_reason': at most 400 characters of text");
+    memcpy(reason_out, s, n);
+    reason_out[n] = '\0';
     return ERR_OK;
 }
 

@@ -45,6 +45,14 @@ err_code validation_secret_key(const char *field, const char *in, struct err *e)
 err_code validation_password(const char *field, const char *in, struct err *e) MKT_MUST_USE;
 /* A 6-digit code. */
 err_code validation_otp_code(const char *field, const char *in, struct err *e) MKT_MUST_USE;
+/* A partner-programme number (PUB-1): 1..32 letters, digits and dashes after trimming spaces,
+ * into out (size >= 33). */
+err_code validation_partner_number(const char *field, const char *in, char *out, size_t out_size,
+                                   struct err *e) MKT_MUST_USE;
+/* A partner-programme decision (PUB-1): "validated", or "refused" with a reason (1..400
+ * characters, trimmed into reason_out, size >= 4 * 400 + 1). */
+err_code validation_partner_decision(const char *decision, const char *reason, char *reason_out, size_t out_size,
+                                     struct err *e) MKT_MUST_USE;
 /* A canonical UUID. */
 err_code validation_uuid(const char *field, const char *in, struct err *e) MKT_MUST_USE;
 /* An opaque token from a link or a session: 16..128 base64url characters. */

@@ -666,3 +666,63 @@ Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     idt_who_cleanup(&op), idt_who_cleanup(&seller);
     cat_stop(&c);
 }
+
+/* PUB-1: the partner-programme number, set by an administrator, decided by the operator with the
+ * organization's validation (identity, through the gateway). */
+Test(catalog_seller, partner_programme_number, .timeout = 180, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "none");
+    struct th_cloudsim_account cloud, bcloud;
+    struct idt_who seller, buyer, op;
+    idt_signup(&c.idt, "seller", "seller", &cloud, &seller);
+    idt_signup(&c.idt, "buyer", "buyer", &bcloud, &buyer);
+    operator_login(&c, &op);
+
+    struct th_api r = api(&c, "PATCH", "/v1/organization", &buyer, "{\"partner_number\":\"OPN-123456\"}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(strstr(r.body, "seller organizations only") != NULL, "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "PATCH", "/v1/organization", &seller, "{\"partner_number\":\"OPN 123456!\"}");
+    EXPECT_STATUS(r, 400);
+    th_api_free(&r);
+    r = api(&c, "PATCH", "/v1/organization", &seller, "{\"partner_number\":\"OPN-123456\"}");
+    EXPECT_STATUS(r, 200);
+    json_t *pp = json_object_get(r.json, "partner_programme");
+    cr_expect_str_eq(th_jstr(pp, "number"), "OPN-123456");
+    cr_expect_str_eq(th_jstr(pp, "status"), "pending");
+    th_api_free(&r);
+
+    char path[200];
+    snprintf(path, sizeof path, "/v1/operator/organizations/%s/validate", seller.org_id);
+    r = api(&c, "POST", path, &op, "{}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(strstr(r.body, "partner_decision") != NULL, "a pending number is decided with the organization: %s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", path, &op, "{\"partner_decision\":\"refused\"}");
+    EXPECT_STATUS(r, 400);
+    cr_expect(strstr(r.body, "partner_reason") != NULL, "%s", r.body);
+    th_api_free(&r);
+    r = api(&c, "POST", path, &op, "{\"partner_decision\":\"refused\",\"partner_reason\":\"Unknown number in the programme\"}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(r.json, "status"), "validated");
+    pp = json_object_get(r.json, "partner_programme");
+    cr_expect_str_eq(th_jstr(pp, "status"), "refused");
+    cr_expect_str_eq(th_jstr(pp, "reason"), "Unknown number in the programme");
+    th_api_free(&r);
+
+    /* A corrected number waits again, and is validated on its own. */
+    r = api(&c, "PATCH", "/v1/organization", &seller, "{\"partner_number\":\"OPN-654321\"}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "partner_programme"), "status"), "pending");
+    th_api_free(&r);
+    r = api(&c, "POST", path, &op, "{\"partner_decision\":\"validated\"}");
+    EXPECT_STATUS(r, 200);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "partner_programme"), "status"), "validated", "%s", r.body);
+    cr_expect(json_is_null(json_object_get(json_object_get(r.json, "partner_programme"), "reason")));
+    th_api_free(&r);
+    r = api(&c, "GET", "/v1/organization", &seller, NULL);
+    cr_expect_str_eq(th_jstr(json_object_get(r.json, "partner_programme"), "number"), "OPN-654321");
+    th_api_free(&r);
+    idt_who_cleanup(&op), idt_who_cleanup(&buyer), idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
