@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "bus.h"
 #include "cursor.h"
 
 struct catalog_config {
@@ -15,6 +16,7 @@ struct catalog {
     struct catalog_config cfg;
     bool review_required;
     struct cursor_key cursor_key;
+    struct bus *bus; /* borrowed from the skeleton, for calls to other services (no transaction open) */
 };
 
 #endif

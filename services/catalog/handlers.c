@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "mail.pb-c.h"
 #include "id.h"
 #include "outbox.h"
 #include "pbjson.h"
@@ -46,6 +47,8 @@ const struct bus_method catalog_methods[] = {
     {"list_reviews", &mkt__catalog__list_request__descriptor, handlers_list_reviews},
     {"approve_review", &mkt__catalog__review_decision__descriptor, handlers_approve_review},
     {"reject_review", &mkt__catalog__review_decision__descriptor, handlers_reject_review},
+    /* the notifier */
+    {"mail_recipients", &mkt__mail__recipients_request__descriptor, handlers_mail_recipients},
     /* sellers: terms of use */
     {"list_terms", &mkt__catalog__empty__descriptor, handlers_list_terms},
     {"create_terms", &mkt__catalog__terms_request__descriptor, handlers_create_terms},

@@ -9,7 +9,8 @@
  *   handlers_products.c  products (PROD-1..9) and offers (PROD-5, PROD-7)
  *   handlers_versions.c  versions (VER-1..9) and publication (PROD-2, PROD-6, PROD-8, PUB-4)
  *   handlers_terms.c     terms of use (PUB-3)
- *   handlers_reviews.c   listing review by operators (PUB-4) */
+ *   handlers_reviews.c   listing review by operators (PUB-4)
+ *   handlers_mail.c      mail recipients for the notifier (PUB-4, VER-5, VER-9, PROD-8) */
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
@@ -99,6 +100,7 @@ err_code handlers_unpublish_version(struct bus_call *call, struct err *e);
 err_code handlers_list_reviews(struct bus_call *call, struct err *e);
 err_code handlers_approve_review(struct bus_call *call, struct err *e);
 err_code handlers_reject_review(struct bus_call *call, struct err *e);
+err_code handlers_mail_recipients(struct bus_call *call, struct err *e);
 err_code handlers_list_terms(struct bus_call *call, struct err *e);
 err_code handlers_create_terms(struct bus_call *call, struct err *e);
 err_code handlers_update_terms(struct bus_call *call, struct err *e);

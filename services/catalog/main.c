@@ -33,7 +33,12 @@ int main(void) {
     app.review_required = strcmp(app.cfg.review, "required") == 0;
     cursor_key_init(&app.cursor_key, app.cfg.cursor_key);
     if (svc_init(&s, "catalog", &app, true, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
-        svc_connect(&s, &e) != ERR_OK || svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK) {
+        svc_connect(&s, &e) != ERR_OK) {
+        log_error("start: %s: %s", err_code_name(e.code), e.msg);
+        goto done;
+    }
+    app.bus = s.bus; /* before serving: handlers call other services */
+    if (svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK) {
         log_error("start: %s: %s", err_code_name(e.code), e.msg);
         goto done;
     }

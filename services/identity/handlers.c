@@ -52,6 +52,8 @@ const struct bus_method handlers_methods[] = {
     {"list_organizations", &mkt__identity__list_organizations__descriptor, handlers_list_organizations},
     {"validate_organization", &mkt__identity__validate_organization__descriptor, handlers_validate_organization},
     {"set_ugap", &mkt__identity__set_ugap__descriptor, handlers_set_ugap},
+    /* the platform's services */
+    {"organization_admins", &mkt__identity__id_request__descriptor, handlers_organization_admins},
 };
 const size_t handlers_methods_count = sizeof handlers_methods / sizeof handlers_methods[0];
 

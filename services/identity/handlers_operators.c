@@ -133,6 +133,40 @@ err_code handlers_validate_organization(struct bus_call *call, struct err *e) {
     return handlers_reply_org(call, &o);
 }
 
+/* organization_admins: the administrators of an organization as mail recipients, for the
+ * services that mail them about their own events (the catalog's review outcomes). Internal:
+ * answered only to service callers, which send no actor (the gateway has no route to it and
+ * always sends the actor of a session). */
+err_code handlers_organization_admins(struct bus_call *call, struct err *e) {
+    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    struct store_account_list admins = {0};
+    struct handlers_pb_array rcpts = {0};
+    if (call->req->actor)
+        return err_set(e, ERR_FORBIDDEN, "organization_admins is for the platform's services");
+    err_code code = validation_uuid("id", in->id, e);
+    if (code == ERR_OK)
+        code = store_admins(call->worker->db, in->id, &admins, e);
+    if (code == ERR_OK)
+        code = handlers_pb_array_init(&rcpts, admins.n ? admins.n : 1, sizeof(Mkt__Mail__Recipient), e);
+    if (code != ERR_OK)
+        goto done;
+    for (size_t i = 0; i < admins.n; i++) {
+        Mkt__Mail__Recipient *r = rcpts.ptrs[i];
+        mkt__mail__recipient__init(r);
+        r->address = admins.v[i].email;
+        r->name = admins.v[i].name;
+        r->language = admins.v[i].language;
+    }
+    Mkt__Mail__RecipientsReply rep = MKT__MAIL__RECIPIENTS_REPLY__INIT;
+    rep.recipients = (Mkt__Mail__Recipient **)rcpts.ptrs;
+    rep.n_recipients = admins.n;
+    bus_reply(call, &rep.base);
+done:
+    handlers_pb_array_cleanup(&rcpts);
+    store_account_list_cleanup(&admins);
+    return code;
+}
+
 err_code handlers_set_ugap(struct bus_call *call, struct err *e) {
     PGconn *db = call->worker->db;
     const Mkt__Identity__SetUgap *in = (const Mkt__Identity__SetUgap *)call->in;

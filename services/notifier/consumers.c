@@ -31,6 +31,8 @@ const struct consumers_route consumers_routes[] = {
     {"catalog.version.published", "version_published"},     /* VER-5, VER-9 */
     {"catalog.version.unpublished", "version_unpublished"}, /* VER-9 */
     {"catalog.product.unpublished", "product_unpublished"}, /* PROD-8 */
+    {"catalog.review.approved", "review_approved"},         /* PUB-4 */
+    {"catalog.review.rejected", "review_rejected"},         /* PUB-4 */
 };
 const size_t consumers_routes_count = sizeof consumers_routes / sizeof consumers_routes[0];
 

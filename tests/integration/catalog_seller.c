@@ -633,6 +633,9 @@ Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     EXPECT_STATUS(r, 409);
     th_api_free(&r);
     free(rev);
+    /* The seller's administrators are told why (notifier, recipients from catalog and identity). */
+    struct th_maildir_wait rejected = {.rcpt = seller.email, .marker = "Reason: The French description is machine"};
+    cr_expect(th_eventually(th_maildir_find, &rejected, 30000), "no rejection mail to %s", seller.email);
 
     /* Resubmitted without automatic publication: approval leaves it to the seller. */
     snprintf(path, sizeof path, "/v1/products/%s/publish", id);
@@ -648,6 +651,8 @@ Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     r = api(&c, "GET", path, &seller, NULL);
     cr_expect_str_eq(th_jstr(r.json, "state"), "approved");
     th_api_free(&r);
+    struct th_maildir_wait approved = {.rcpt = seller.email, .marker = "approved your listing Acme Cloud DB"};
+    cr_expect(th_eventually(th_maildir_find, &approved, 30000), "no approval mail to %s", seller.email);
     snprintf(path, sizeof path, "/v1/products/%s/publish", id);
     r = api(&c, "POST", path, &seller, "{}");
     EXPECT_STATUS(r, 202);

@@ -11,8 +11,9 @@
 #include "helpers.h"
 #include "../../../services/notifier/templates.h"
 
-static const char *const shipped[] = {"org_validated",     "product_unpublished", "reset_password",
-                                      "set_password",      "version_published",   "version_unpublished"};
+static const char *const shipped[] = {"org_validated",   "product_unpublished", "reset_password",
+                                      "review_approved", "review_rejected",     "set_password",
+                                      "version_published", "version_unpublished"};
 
 Test(templates, shipped_set_loads) {
     struct tmpl_set *s = NULL;
