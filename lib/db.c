@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sbuf.h"
 
 err_code db_error(PGconn *c, const PGresult *r, struct err *e, const char *what) {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -222,45 +223,16 @@ err_code db_prepared(PGconn *c, PGresult **out, struct err *e, const char *name,
 #define INSERT_ROWS_MAX 1000
 #define INSERT_PARAMS_MAX 65535
 
-/* A growable string for the statements and COPY data built below. */
-struct dbuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static void dbuf_add(struct dbuf *b, const char *s, size_t n) {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void dbuf_str(struct dbuf *b, const char *s) { dbuf_add(b, s, strlen(s)); }
-
-static void dbuf_head(struct dbuf *b, const char *verb, const char *table, const char *const *columns,
+static void sql_head(struct sbuf *b, const char *verb, const char *table, const char *const *columns,
                       size_t ncols) {
-    dbuf_str(b, verb);
-    dbuf_str(b, table);
-    dbuf_str(b, " (");
+    sbuf_adds(b, verb);
+    sbuf_adds(b, table);
+    sbuf_adds(b, " (");
     for (size_t i = 0; i < ncols; i++) {
-        dbuf_str(b, i ? ", " : "");
-        dbuf_str(b, columns[i]);
+        sbuf_adds(b, i ? ", " : "");
+        sbuf_adds(b, columns[i]);
     }
-    dbuf_str(b, ")");
+    sbuf_adds(b, ")");
 }
 
 err_code db_insert_rows(PGconn *c, const char *table, const char *const *columns, size_t ncols,
@@ -275,28 +247,28 @@ err_code db_insert_rows(PGconn *c, const char *table, const char *const *columns
     err_code code = ERR_OK;
     for (size_t from = 0; from < nrows && code == ERR_OK; from += per) {
         size_t rows = nrows - from < per ? nrows - from : per;
-        struct dbuf b = {0};
+        struct sbuf b = {0};
         char num[24];
-        dbuf_head(&b, "INSERT INTO ", table, columns, ncols);
-        dbuf_str(&b, " VALUES ");
+        sql_head(&b, "INSERT INTO ", table, columns, ncols);
+        sbuf_adds(&b, " VALUES ");
         for (size_t r = 0; r < rows; r++) {
-            dbuf_str(&b, r ? ", (" : "(");
+            sbuf_adds(&b, r ? ", (" : "(");
             for (size_t k = 0; k < ncols; k++) {
                 snprintf(num, sizeof num, "%s$%zu", k ? ", " : "", r * ncols + k + 1);
-                dbuf_str(&b, num);
+                sbuf_adds(&b, num);
             }
-            dbuf_str(&b, ")");
+            sbuf_adds(&b, ")");
         }
         if (suffix) {
-            dbuf_str(&b, " ");
-            dbuf_str(&b, suffix);
+            sbuf_adds(&b, " ");
+            sbuf_adds(&b, suffix);
         }
         long n = 0;
-        if (b.failed)
+        if (b.oom)
             code = err_set(e, ERR_INTERNAL, "insert into %s: out of memory", table);
         else
-            code = db_exec(c, e, &n, b.p, (int)(rows * ncols), values + from * ncols);
-        free(b.p);
+            code = db_exec(c, e, &n, b.data, (int)(rows * ncols), values + from * ncols);
+        free(b.data);
         total += n;
     }
     if (code == ERR_OK && affected)
@@ -305,9 +277,9 @@ err_code db_insert_rows(PGconn *c, const char *table, const char *const *columns
 }
 
 /* COPY text format: backslash, tab, newline and carriage return are escaped; NULL is \N. */
-static void copy_value(struct dbuf *b, const char *v) {
+static void copy_value(struct sbuf *b, const char *v) {
     if (!v) {
-        dbuf_str(b, "\\N");
+        sbuf_adds(b, "\\N");
         return;
     }
     const char *start = v;
@@ -315,27 +287,27 @@ static void copy_value(struct dbuf *b, const char *v) {
         const char *esc = *v == '\\' ? "\\\\" : *v == '\t' ? "\\t" : *v == '\n' ? "\\n" : *v == '\r' ? "\\r" : NULL;
         if (!esc)
             continue;
-        dbuf_add(b, start, (size_t)(v - start));
-        dbuf_str(b, esc);
+        sbuf_add(b, start, (size_t)(v - start));
+        sbuf_adds(b, esc);
         start = v + 1;
     }
-    dbuf_add(b, start, (size_t)(v - start));
+    sbuf_add(b, start, (size_t)(v - start));
 }
 
 err_code db_copy_rows(PGconn *c, const char *table, const char *const *columns, size_t ncols,
                       const char *const *values, size_t nrows, long *affected, struct err *e) {
     if (!c || PQstatus(c) != CONNECTION_OK)
         return err_set(e, ERR_UNAVAILABLE, "database: not connected");
-    struct dbuf sql = {0}, data = {0};
+    struct sbuf sql = {0}, data = {0};
     err_code code = ERR_OK;
     PGresult *r = NULL;
-    dbuf_head(&sql, "COPY ", table, columns, ncols);
-    dbuf_str(&sql, " FROM STDIN");
-    if (sql.failed) {
+    sql_head(&sql, "COPY ", table, columns, ncols);
+    sbuf_adds(&sql, " FROM STDIN");
+    if (sql.oom) {
         code = err_set(e, ERR_INTERNAL, "copy into %s: out of memory", table);
         goto done;
     }
-    r = PQexec(c, sql.p);
+    r = PQexec(c, sql.data);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         code = db_error(c, r, e, "copy");
         goto done;
@@ -346,13 +318,13 @@ err_code db_copy_rows(PGconn *c, const char *table, const char *const *columns, 
     for (size_t i = 0; i < nrows && code == ERR_OK; i++) {
         for (size_t k = 0; k < ncols; k++) {
             if (k)
-                dbuf_str(&data, "\t");
+                sbuf_adds(&data, "\t");
             copy_value(&data, values[i * ncols + k]);
         }
-        dbuf_str(&data, "\n");
-        if (data.failed)
+        sbuf_adds(&data, "\n");
+        if (data.oom)
             code = err_set(e, ERR_INTERNAL, "copy into %s: out of memory", table);
-        else if ((data.len >= 65536 || i + 1 == nrows) && PQputCopyData(c, data.p, (int)data.len) != 1)
+        else if ((data.len >= 65536 || i + 1 == nrows) && PQputCopyData(c, data.data, (int)data.len) != 1)
             code = err_set(e, ERR_UNAVAILABLE, "copy into %s: %s", table, PQerrorMessage(c));
         else if (data.len >= 65536 || i + 1 == nrows)
             data.len = 0;
@@ -369,8 +341,8 @@ err_code db_copy_rows(PGconn *c, const char *table, const char *const *columns, 
     }
 done:
     PQclear(r);
-    free(sql.p);
-    free(data.p);
+    free(sql.data);
+    free(data.data);
     return code;
 }
 

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "sbuf.h"
+
 const char *oscsig_algorithm(enum oscsig_scheme s) {
     return s == OSCSIG_AWS4 ? "AWS4-HMAC-SHA256" : "OSC4-HMAC-SHA256";
 }
@@ -24,42 +26,12 @@ const char *oscsig_terminator(enum oscsig_scheme s) {
 }
 static const char *key_prefix(enum oscsig_scheme s) { return s == OSCSIG_AWS4 ? "AWS4" : "OSC4"; }
 
-/* ---- a growable string ------------------------------------------------------------------- */
-
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    bool failed;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n) {
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-static void sb_chr(struct sbuf *b, char c) { sb_add(b, &c, 1); }
-
 /* Hands the finished string to *out (owned), or reports that an allocation failed. */
 static err_code sb_finish(struct sbuf *b, char **out, struct err *e) {
-    if (b->failed)
+    if (b->oom)
         return err_set(e, ERR_INTERNAL, "oscsig: out of memory");
-    *out = b->p;
-    b->p = NULL;
+    *out = b->data;
+    b->data = NULL;
     return ERR_OK;
 }
 
@@ -88,9 +60,9 @@ static void sb_trimmed(struct sbuf *b, const char *v) {
             continue;
         }
         if (space)
-            sb_chr(b, ' ');
+            sbuf_addc(b, ' ');
         space = false;
-        sb_chr(b, v[i]);
+        sbuf_addc(b, v[i]);
     }
 }
 
@@ -123,31 +95,31 @@ err_code oscsig_canonical_request(const struct oscsig_request *r, char **out, st
     }
     qsort(h, r->n_headers, sizeof h[0], hdr_cmp);
 
-    sb_str(&b, r->method);
-    sb_chr(&b, '\n');
-    sb_str(&b, r->path);
-    sb_chr(&b, '\n');
-    sb_str(&b, r->query ? r->query : "");
-    sb_chr(&b, '\n');
+    sbuf_adds(&b, r->method);
+    sbuf_addc(&b, '\n');
+    sbuf_adds(&b, r->path);
+    sbuf_addc(&b, '\n');
+    sbuf_adds(&b, r->query ? r->query : "");
+    sbuf_addc(&b, '\n');
     for (size_t i = 0; i < r->n_headers; i++) {
-        sb_str(&b, h[i].name);
-        sb_chr(&b, ':');
+        sbuf_adds(&b, h[i].name);
+        sbuf_addc(&b, ':');
         sb_trimmed(&b, h[i].value);
-        sb_chr(&b, '\n');
+        sbuf_addc(&b, '\n');
     }
-    sb_chr(&b, '\n');
+    sbuf_addc(&b, '\n');
     for (size_t i = 0; i < r->n_headers; i++) {
         if (i)
-            sb_chr(&b, ';');
-        sb_str(&b, h[i].name);
+            sbuf_addc(&b, ';');
+        sbuf_adds(&b, h[i].name);
     }
-    sb_chr(&b, '\n');
+    sbuf_addc(&b, '\n');
     char hash[2 * CRYPTO_SHA256_LEN + 1];
     crypto_sha256_hex(r->body ? r->body : "", r->body_len, hash);
-    sb_str(&b, hash);
+    sbuf_adds(&b, hash);
     rc = sb_finish(&b, out, e);
 done:
-    free(b.p);
+    free(b.data);
     return rc;
 }
 
@@ -157,13 +129,13 @@ static const char *service_of(const struct oscsig_request *r) {
 
 /* The credential scope "<date8>/<region>/<service>/<terminator>". */
 static void sb_scope(struct sbuf *b, const struct oscsig_request *r) {
-    sb_add(b, r->stamp, 8);
-    sb_chr(b, '/');
-    sb_str(b, r->region);
-    sb_chr(b, '/');
-    sb_str(b, service_of(r));
-    sb_chr(b, '/');
-    sb_str(b, oscsig_terminator(r->scheme));
+    sbuf_add(b, r->stamp, 8);
+    sbuf_addc(b, '/');
+    sbuf_adds(b, r->region);
+    sbuf_addc(b, '/');
+    sbuf_adds(b, service_of(r));
+    sbuf_addc(b, '/');
+    sbuf_adds(b, oscsig_terminator(r->scheme));
 }
 
 err_code oscsig_string_to_sign(const struct oscsig_request *r, char **out, struct err *e) {
@@ -174,16 +146,16 @@ err_code oscsig_string_to_sign(const struct oscsig_request *r, char **out, struc
         goto done;
     char hash[2 * CRYPTO_SHA256_LEN + 1];
     crypto_sha256_hex(canon, strlen(canon), hash);
-    sb_str(&b, oscsig_algorithm(r->scheme));
-    sb_chr(&b, '\n');
-    sb_str(&b, r->stamp);
-    sb_chr(&b, '\n');
+    sbuf_adds(&b, oscsig_algorithm(r->scheme));
+    sbuf_addc(&b, '\n');
+    sbuf_adds(&b, r->stamp);
+    sbuf_addc(&b, '\n');
     sb_scope(&b, r);
-    sb_chr(&b, '\n');
-    sb_str(&b, hash);
+    sbuf_addc(&b, '\n');
+    sbuf_adds(&b, hash);
     rc = sb_finish(&b, out, e);
 done:
-    free(b.p);
+    free(b.data);
     free(canon);
     return rc;
 }
@@ -240,19 +212,19 @@ err_code oscsig_authorization(const struct oscsig_request *r, const char *access
     *end = '\0';
     char *start = strrchr(canon, '\n') + 1;
 
-    sb_str(&b, oscsig_algorithm(r->scheme));
-    sb_str(&b, " Credential=");
-    sb_str(&b, access_key);
-    sb_chr(&b, '/');
+    sbuf_adds(&b, oscsig_algorithm(r->scheme));
+    sbuf_adds(&b, " Credential=");
+    sbuf_adds(&b, access_key);
+    sbuf_addc(&b, '/');
     sb_scope(&b, r);
-    sb_str(&b, ", SignedHeaders=");
-    sb_str(&b, start);
-    sb_str(&b, ", Signature=");
-    sb_str(&b, sig);
+    sbuf_adds(&b, ", SignedHeaders=");
+    sbuf_adds(&b, start);
+    sbuf_adds(&b, ", Signature=");
+    sbuf_adds(&b, sig);
     free(canon);
     rc = sb_finish(&b, out, e);
 done:
-    free(b.p);
+    free(b.data);
     return rc;
 }
 

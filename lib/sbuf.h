@@ -1,8 +1,9 @@
-/* A growable byte buffer for building strings (rendered templates, MIME messages). Appends never
+/* A growable byte buffer for building strings (SQL statements and COPY data, canonical requests
+ * for signatures, rendered templates, MIME messages). Appends never
  * fail loudly: an allocation failure sets `oom`, later appends are ignored, and the caller checks
  * `oom` once at the end. The content is always NUL-terminated. Not thread-safe (one owner). */
-#ifndef NOTIFIER_SBUF_H
-#define NOTIFIER_SBUF_H
+#ifndef MKT_SBUF_H
+#define MKT_SBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
