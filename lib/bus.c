@@ -28,6 +28,9 @@ struct bus {
     int64_t started_mono;
     char instance[96];
     atomic_bool closing;  /* set by bus_free: a disconnection then is expected, not news */
+    int pending_msgs, pending_bytes;
+    atomic_long rpc_refused, dropped;
+    struct log_limiter refused_log, dropped_log;
     /* cnats runs the disconnected/closed callbacks on its own thread, after Close returns: bus_free
      * waits for the closed callback (the last one) before freeing what they point at. */
     pthread_mutex_t mu;
@@ -59,6 +62,25 @@ static void on_closed(natsConnection *nc, void *closure) {
     pthread_cond_broadcast(&b->closed_cv);
     pthread_mutex_unlock(&b->mu);
 }
+/* cnats reports asynchronous errors here; the one that matters is a subscription over its
+ * pending limits ("slow consumer"): messages were dropped. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure) {
+    (void)nc;
+    struct bus *b = closure;
+    if (err != NATS_SLOW_CONSUMER) {
+        log_warn("nats: %s", natsStatus_GetText(err));
+        return;
+    }
+    int64_t dropped = 0;
+    if (sub)
+        natsSubscription_GetDropped(sub, &dropped);
+    atomic_fetch_add(&b->dropped, 1);
+    long n = 0;
+    if (log_limiter_allow(&b->dropped_log, &n))
+        log_warn("nats: subscription over its pending limits: messages dropped (%lld on this subscription, %ld "
+                 "reports in the last second)", (long long)dropped, n);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure) {
     (void)nc;
     (void)closure;
@@ -74,6 +96,8 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
     err_code code = ERR_OK;
     natsStatus s;
     if (b) {
+        b->pending_msgs = 65536;
+        b->pending_bytes = 64 << 20;
         pthread_mutex_init(&b->mu, NULL);
         pthread_cond_init(&b->closed_cv, NULL);
     }
@@ -95,7 +119,8 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         (s = natsOptions_SetMaxPendingMsgs(opts, 1 << 20)) != NATS_OK ||
         (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, b)) != NATS_OK ||
         (s = natsOptions_SetClosedCB(opts, on_closed, b)) != NATS_OK ||
-        (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK) {
+        (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK ||
+        (s = natsOptions_SetErrorHandler(opts, on_async_error, b)) != NATS_OK) {
         code = nats_err(s, e, "bus: options");
         goto done;
     }
@@ -122,11 +147,21 @@ done:
     return code;
 }
 
-void bus_stop_serving(struct bus *b) {
+void bus_set_pending_limits(struct bus *b, int msgs, int bytes) {
+    b->pending_msgs = msgs;
+    b->pending_bytes = bytes;
+}
+
+void bus_get_stats(struct bus *b, struct bus_stats *out) {
+    out->rpc_refused = atomic_load(&b->rpc_refused);
+    out->dropped = atomic_load(&b->dropped);
+}
+
+void bus_stop_serving(struct bus *b, int timeout_ms) {
     if (b && b->rpc_sub) {
         /* Drain, not unsubscribe: calls already delivered to this client still reach the pool. */
         if (natsSubscription_Drain(b->rpc_sub) == NATS_OK)
-            natsSubscription_WaitForDrainCompletion(b->rpc_sub, 5000);
+            natsSubscription_WaitForDrainCompletion(b->rpc_sub, timeout_ms > 0 ? timeout_ms : 1);
         natsSubscription_Destroy(b->rpc_sub);
         b->rpc_sub = NULL;
     }
@@ -136,7 +171,7 @@ void bus_free(struct bus *b) {
     if (!b)
         return;
     atomic_store(&b->closing, true);
-    bus_stop_serving(b);
+    bus_stop_serving(b, 5000);
     if (b->nc) {
         natsConnection_FlushTimeout(b->nc, 1000);
         natsConnection_Close(b->nc);
@@ -289,6 +324,7 @@ static void rpc_run(struct worker *w, void *arg) {
     natsMsg *msg = job->msg;
     free(job);
     const char *subject = natsMsg_GetSubject(msg);
+    snprintf(w->job, sizeof w->job, "rpc %s", subject);
     const char *method = strrchr(subject, '.');
     method = method ? method + 1 : subject;
     struct err e = {0};
@@ -342,19 +378,39 @@ reply:
     natsMsg_Destroy(msg);
 }
 
+/* The pool gave up on a queued call (drain deadline): tell the caller now rather than let it
+ * time out. */
+static void rpc_cancel(void *arg) {
+    struct rpc_job *job = arg;
+    send_reply(job->bus, job->msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0);
+    natsMsg_Destroy(job->msg);
+    free(job);
+}
+
 static void on_rpc(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
     (void)nc;
     (void)sub;
     struct bus *b = closure;
     struct rpc_job *job = malloc(sizeof *job);
+    enum pool_refusal r = POOL_FULL;
     if (job) {
         job->bus = b;
         job->msg = msg;
-        if (pool_submit(b->pool, rpc_run, job))
+        struct pool_job pj = {.name = "rpc", .fn = rpc_run, .cancel = rpc_cancel, .arg = job};
+        if ((r = pool_submit_job(b->pool, &pj)) == POOL_QUEUED)
             return;
         free(job);
     }
-    send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0);
+    if (r == POOL_FULL) {
+        atomic_fetch_add(&b->rpc_refused, 1);
+        long n = 0;
+        if (log_limiter_allow(&b->refused_log, &n))
+            log_warn("rpc: worker queue full: %ld call(s) refused in the last second (%ld since start)", n,
+                     atomic_load(&b->rpc_refused));
+        send_reply(b, msg, ERR_UNAVAILABLE, "service overloaded", 1, NULL, 0);
+    } else {
+        send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0);
+    }
     natsMsg_Destroy(msg);
 }
 
@@ -368,10 +424,83 @@ err_code bus_serve(struct bus *b, const char *service, const struct bus_method *
     snprintf(subject, sizeof subject, "mkt.rpc.%s.*", service);
     natsStatus s = natsConnection_QueueSubscribe(&b->rpc_sub, b->nc, subject, service, on_rpc, b);
     if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(b->rpc_sub, -1, -1);
+        s = natsSubscription_SetPendingLimits(b->rpc_sub, b->pending_msgs, b->pending_bytes);
     if (s != NATS_OK)
         return nats_err(s, e, subject);
     /* Make sure the server knows the subscription before we say we are ready. */
     s = natsConnection_FlushTimeout(b->nc, 5000);
     return s == NATS_OK ? ERR_OK : nats_err(s, e, "flush");
+}
+
+/* ---- pings ----------------------------------------------------------------------------------- */
+
+void bus_ping_all(struct bus *b, const char *const *services, size_t n, const char *request_id, int timeout_ms,
+                  struct bus_ping *out) {
+    natsInbox *inbox = NULL;
+    natsSubscription *sub = NULL;
+    char subject[128], reply_to[160], rid[ID_UUID_LEN + 1];
+    size_t answered = 0;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct bus_ping){.code = ERR_UNAVAILABLE};
+    if (!bus_connected(b) || natsInbox_Create(&inbox) != NATS_OK)
+        goto done;
+    snprintf(subject, sizeof subject, "%s.*", (const char *)inbox);
+    if (natsConnection_SubscribeSync(&sub, b->nc, subject) != NATS_OK)
+        goto done;
+    Mkt__Request r = MKT__REQUEST__INIT;
+    if (request_id && *request_id) {
+        r.request_id = (char *)request_id;
+    } else {
+        id_uuid(rid);
+        r.request_id = rid;
+    }
+    uint8_t packed[256];
+    size_t len = mkt__request__get_packed_size(&r);
+    if (len > sizeof packed)
+        goto done;
+    mkt__request__pack(&r, packed);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(subject, sizeof subject, "mkt.rpc.%s.ping", services[i]);
+        snprintf(reply_to, sizeof reply_to, "%s.%zu", (const char *)inbox, i);
+        out[i].code = natsConnection_PublishRequest(b->nc, subject, reply_to, packed, (int)len) == NATS_OK
+                           ? ERR_TIMEOUT
+                           : ERR_UNAVAILABLE;
+    }
+    natsConnection_Flush(b->nc);
+    int64_t until = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    while (answered < n) {
+        int64_t left = (until - clock_mono_us()) / 1000;
+        natsMsg *m = NULL;
+        if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
+            break;
+        const char *dot = strrchr(natsMsg_GetSubject(m), '.');
+        char *end = NULL;
+        unsigned long i = dot ? strtoul(dot + 1, &end, 10) : n;
+        if (i < n && end && !*end && out[i].code == ERR_TIMEOUT) {
+            answered++;
+            if (natsMsg_IsNoResponders(m)) {
+                out[i].code = ERR_NO_RESPONDERS;
+            } else {
+                Mkt__Reply *rep = mkt__reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
+                                                     (const uint8_t *)natsMsg_GetData(m));
+                Mkt__PingReply *p = rep && rep->code == ERR_OK
+                                        ? mkt__ping_reply__unpack(NULL, rep->payload.len, rep->payload.data)
+                                        : NULL;
+                out[i].code = p ? ERR_OK : rep ? (rep->code > 0 && rep->code < ERR__COUNT ? (err_code)rep->code
+                                                                                          : ERR_INTERNAL)
+                                               : ERR_INTERNAL;
+                if (p) {
+                    snprintf(out[i].version, sizeof out[i].version, "%s", p->version ? p->version : "");
+                    out[i].uptime_s = (long long)p->uptime_s;
+                    mkt__ping_reply__free_unpacked(p, NULL);
+                }
+                if (rep)
+                    mkt__reply__free_unpacked(rep, NULL);
+            }
+        }
+        natsMsg_Destroy(m);
+    }
+done:
+    natsSubscription_Destroy(sub);
+    natsInbox_Destroy(inbox);
 }

@@ -174,35 +174,34 @@ done:
 }
 
 err_code consumers_start(struct notifier *n, struct err *e) {
-    int k = 0;
-    snprintf(n->durables[k], sizeof n->durables[k], "%s-mail", n->cfg.consumer_name);
-    snprintf(n->filters[k], sizeof n->filters[k], "%s", n->cfg.mail_subjects);
+    snprintf(n->durables[0], sizeof n->durables[0], "%s-mail", n->cfg.consumer_name);
+    snprintf(n->filters[0], sizeof n->filters[0], "%s", n->cfg.mail_subjects);
     struct consumer_spec mail = {
         .stream = "MAIL",
-        .durable = n->durables[k],
-        .filter = n->filters[k],
+        .durable = n->durables[0],
+        .filter = n->filters[0],
         .fn = consumers_on_command,
         .inbox = true,
         .max_deliver = MAX_DELIVER,
     };
     err_code code = svc_consume(n->svc, &mail, e);
-    for (size_t i = 0; code == ERR_OK && n->cfg.consume_events && i < consumers_routes_count; i++) {
-        k++;
-        const char *type = consumers_routes[i].event_type;
-        snprintf(n->durables[k], sizeof n->durables[k], "%s-%s", n->cfg.consumer_name, type);
-        for (char *p = n->durables[k]; *p; p++)
-            if (*p == '.')
-                *p = '-'; /* durable names may not contain dots */
-        snprintf(n->filters[k], sizeof n->filters[k], EVENTS_SUBJECT_PREFIX "%s", type);
-        struct consumer_spec spec = {
-            .stream = "EVENTS",
-            .durable = n->durables[k],
-            .filter = n->filters[k],
-            .fn = consumers_on_event,
-            .inbox = true,
-            .max_deliver = MAX_DELIVER,
-        };
-        code = svc_consume(n->svc, &spec, e);
-    }
-    return code;
+    if (code != ERR_OK || !n->cfg.consume_events)
+        return code;
+    /* One durable for every routed event type: its filter is the narrowest subject covering the
+     * routes (mkt.evt.catalog.>); other types under it are acknowledged without effect. */
+    if (consumers_routes_count > NOTIFIER_MAX_ROUTES)
+        return err_set(e, ERR_INTERNAL, "notifier: %zu event routes, at most %d", consumers_routes_count,
+                       NOTIFIER_MAX_ROUTES);
+    for (size_t i = 0; i < consumers_routes_count; i++)
+        n->event_routes[i] = (struct consumer_route){consumers_routes[i].event_type, consumers_on_event};
+    snprintf(n->durables[1], sizeof n->durables[1], "%s-events", n->cfg.consumer_name);
+    struct consumer_spec events = {
+        .stream = "EVENTS",
+        .durable = n->durables[1],
+        .routes = n->event_routes,
+        .n_routes = consumers_routes_count,
+        .inbox = true,
+        .max_deliver = MAX_DELIVER,
+    };
+    return svc_consume(n->svc, &events, e);
 }
