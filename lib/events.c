@@ -493,9 +493,6 @@ void consumer_stop(struct consumer *c) {
     pthread_mutex_lock(&c->mu);
     pthread_cond_broadcast(&c->done); /* wake a fetch loop waiting for room */
     pthread_mutex_unlock(&c->mu);
-    if (c->thread_running)
-        pthread_join(c->thread, NULL);
-    c->thread_running = false;
 }
 
 int consumer_in_flight(struct consumer *c) {
@@ -523,6 +520,9 @@ void consumer_free(struct consumer *c) {
     if (!c)
         return;
     consumer_stop(c);
+    if (c->thread_running)
+        pthread_join(c->thread, NULL); /* a fetch in progress ends within its 500 ms */
+    c->thread_running = false;
     pthread_mutex_lock(&c->mu);
     while (c->in_flight > 0)
         pthread_cond_wait(&c->done, &c->mu);

@@ -106,8 +106,9 @@ struct consumer;
  * nak'ed for redelivery a second later, counted and logged at most once a second. */
 err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct pool *pool, struct consumer **out,
                         struct err *e) MKT_MUST_USE;
-/* Stops fetching (returns once the fetch thread has ended, within about half a second); the
- * messages already handed to the pool are still processed and acknowledged. */
+/* Stops fetching; returns at once (a fetch in progress ends within half a second and what it
+ * brings is nak'ed, not started). The messages already handed to the pool are still processed
+ * and acknowledged. Any thread. */
 void consumer_stop(struct consumer *c);
 /* Messages fetched but not yet acknowledged (queued on the pool or running). */
 int consumer_in_flight(struct consumer *c);
