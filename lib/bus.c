@@ -105,9 +105,13 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         code = err_set(e, ERR_INTERNAL, "bus: out of memory");
         goto done;
     }
-    for (char *save = NULL, *tok = strtok_r(list, ", ", &save); tok && n < BUS_MAX_SERVERS;
-         tok = strtok_r(NULL, ", ", &save))
+    for (char *save = NULL, *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (n == BUS_MAX_SERVERS) {
+            code = err_set(e, ERR_INVALID, "bus: more than %d NATS server URLs", BUS_MAX_SERVERS);
+            goto done;
+        }
         urls[n++] = tok;
+    }
     if (n == 0) {
         code = err_set(e, ERR_INVALID, "bus: no NATS server URL");
         goto done;
@@ -434,19 +438,41 @@ err_code bus_serve(struct bus *b, const char *service, const struct bus_method *
 
 /* ---- pings ----------------------------------------------------------------------------------- */
 
+/* The answer of one ping, as a bus_ping. */
+static void read_ping(natsMsg *m, struct bus_ping *out) {
+    if (natsMsg_IsNoResponders(m)) {
+        out->code = ERR_NO_RESPONDERS;
+        return;
+    }
+    Mkt__Reply *rep = mkt__reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+    Mkt__PingReply *p = rep && rep->code == ERR_OK ? mkt__ping_reply__unpack(NULL, rep->payload.len, rep->payload.data)
+                                                   : NULL;
+    if (p) {
+        out->code = ERR_OK;
+        snprintf(out->version, sizeof out->version, "%s", p->version ? p->version : "");
+        out->uptime_s = (long long)p->uptime_s;
+        mkt__ping_reply__free_unpacked(p, NULL);
+    } else {
+        out->code = rep && rep->code > 0 && rep->code < ERR__COUNT ? (err_code)rep->code : ERR_INTERNAL;
+    }
+    if (rep)
+        mkt__reply__free_unpacked(rep, NULL);
+}
+
+/* One inbox subscription per service, all requests sent before the first wait: the answers come
+ * in parallel and the whole takes at most timeout_ms. (One subscription per service, not one
+ * wildcard for all: cnats turns a "no responders" status into NATS_NO_RESPONDERS from NextMsg,
+ * without saying which request it answered.) */
 void bus_ping_all(struct bus *b, const char *const *services, size_t n, const char *request_id, int timeout_ms,
                   struct bus_ping *out) {
-    natsInbox *inbox = NULL;
-    natsSubscription *sub = NULL;
-    char subject[128], reply_to[160], rid[ID_UUID_LEN + 1];
-    size_t answered = 0;
+    enum { MAX_PINGS = 16 };
+    natsInbox *inbox[MAX_PINGS] = {0};
+    natsSubscription *sub[MAX_PINGS] = {0};
+    char subject[128], rid[ID_UUID_LEN + 1];
     for (size_t i = 0; i < n; i++)
         out[i] = (struct bus_ping){.code = ERR_UNAVAILABLE};
-    if (!bus_connected(b) || natsInbox_Create(&inbox) != NATS_OK)
-        goto done;
-    snprintf(subject, sizeof subject, "%s.*", (const char *)inbox);
-    if (natsConnection_SubscribeSync(&sub, b->nc, subject) != NATS_OK)
-        goto done;
+    if (n > MAX_PINGS || !bus_connected(b))
+        return;
     Mkt__Request r = MKT__REQUEST__INIT;
     if (request_id && *request_id) {
         r.request_id = (char *)request_id;
@@ -457,50 +483,31 @@ void bus_ping_all(struct bus *b, const char *const *services, size_t n, const ch
     uint8_t packed[256];
     size_t len = mkt__request__get_packed_size(&r);
     if (len > sizeof packed)
-        goto done;
+        return;
     mkt__request__pack(&r, packed);
     for (size_t i = 0; i < n; i++) {
         snprintf(subject, sizeof subject, "mkt.rpc.%s.ping", services[i]);
-        snprintf(reply_to, sizeof reply_to, "%s.%zu", (const char *)inbox, i);
-        out[i].code = natsConnection_PublishRequest(b->nc, subject, reply_to, packed, (int)len) == NATS_OK
-                           ? ERR_TIMEOUT
-                           : ERR_UNAVAILABLE;
+        if (natsInbox_Create(&inbox[i]) == NATS_OK &&
+            natsConnection_SubscribeSync(&sub[i], b->nc, (const char *)inbox[i]) == NATS_OK &&
+            natsConnection_PublishRequest(b->nc, subject, (const char *)inbox[i], packed, (int)len) == NATS_OK)
+            out[i].code = ERR_TIMEOUT;
     }
     natsConnection_Flush(b->nc);
     int64_t until = clock_mono_us() + (int64_t)timeout_ms * 1000;
-    while (answered < n) {
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].code != ERR_TIMEOUT)
+            continue;
         int64_t left = (until - clock_mono_us()) / 1000;
         natsMsg *m = NULL;
-        if (left <= 0 || natsSubscription_NextMsg(&m, sub, left) != NATS_OK)
-            break;
-        const char *dot = strrchr(natsMsg_GetSubject(m), '.');
-        char *end = NULL;
-        unsigned long i = dot ? strtoul(dot + 1, &end, 10) : n;
-        if (i < n && end && !*end && out[i].code == ERR_TIMEOUT) {
-            answered++;
-            if (natsMsg_IsNoResponders(m)) {
-                out[i].code = ERR_NO_RESPONDERS;
-            } else {
-                Mkt__Reply *rep = mkt__reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m),
-                                                     (const uint8_t *)natsMsg_GetData(m));
-                Mkt__PingReply *p = rep && rep->code == ERR_OK
-                                        ? mkt__ping_reply__unpack(NULL, rep->payload.len, rep->payload.data)
-                                        : NULL;
-                out[i].code = p ? ERR_OK : rep ? (rep->code > 0 && rep->code < ERR__COUNT ? (err_code)rep->code
-                                                                                          : ERR_INTERNAL)
-                                               : ERR_INTERNAL;
-                if (p) {
-                    snprintf(out[i].version, sizeof out[i].version, "%s", p->version ? p->version : "");
-                    out[i].uptime_s = (long long)p->uptime_s;
-                    mkt__ping_reply__free_unpacked(p, NULL);
-                }
-                if (rep)
-                    mkt__reply__free_unpacked(rep, NULL);
-            }
-        }
+        natsStatus st = natsSubscription_NextMsg(&m, sub[i], left > 0 ? left : 1);
+        if (st == NATS_OK)
+            read_ping(m, &out[i]);
+        else if (st == NATS_NO_RESPONDERS)
+            out[i].code = ERR_NO_RESPONDERS;
         natsMsg_Destroy(m);
     }
-done:
-    natsSubscription_Destroy(sub);
-    natsInbox_Destroy(inbox);
+    for (size_t i = 0; i < n; i++) {
+        natsSubscription_Destroy(sub[i]);
+        natsInbox_Destroy(inbox[i]);
+    }
 }

@@ -27,8 +27,8 @@
 
 struct bus;
 
-/* Connects to a comma-separated server list ("nats://a:4222,nats://b:4222") with reconnects
- * forever; `name` identifies the client in the server's monitoring. */
+/* Connects to a comma-separated server list ("nats://a:4222,nats://b:4222", at most 16) with
+ * reconnects forever; `name` identifies the client in the server's monitoring. */
 err_code bus_connect(const char *servers, const char *name, struct bus **out, struct err *e) MKT_MUST_USE;
 /* Drains subscriptions, flushes and closes; NULL is a no-op. */
 void bus_free(struct bus *b);
