@@ -503,6 +503,13 @@ int consumer_in_flight(struct consumer *c) {
 }
 
 int consumer_abandon(struct consumer *c) {
+    /* First let the fetch in progress end (within its 500 ms expiry): a pull request still open
+     * would receive the redeliveries of these very naks, and this process is about to die with
+     * them, so they would wait for AckWait instead of going to the next consumer at once. */
+    consumer_stop(c);
+    if (c->thread_running)
+        pthread_join(c->thread, NULL);
+    c->thread_running = false;
     int n = 0;
     pthread_mutex_lock(&c->mu);
     while (c->jobs) {

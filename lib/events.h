@@ -112,8 +112,9 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
 void consumer_stop(struct consumer *c);
 /* Messages fetched but not yet acknowledged (queued on the pool or running). */
 int consumer_in_flight(struct consumer *c);
-/* After a drain deadline: naks every message still in flight (queued or running) so that another
- * consumer gets it at once; a handler still running on an abandoned message has its result
+/* After a drain deadline: stops fetching and waits for the fetch in progress to end (up to half a
+ * second: no pull request may stay open to receive the redeliveries), then naks every message
+ * still in flight (queued or running) so that another consumer gets it at once; a handler still running on an abandoned message has its result
  * ignored (with an inbox, a later redelivery of a committed message is acknowledged without
  * effect). Returns how many were nak'ed. The pool's cancel callback naks queued jobs the same
  * way. */

@@ -180,13 +180,15 @@ static void abandon(struct svc *s, int64_t t0) {
         pool_counts(s->rpc_pool, NULL, &rpc_running);
         rpc_queued = pool_cancel_queued(s->rpc_pool); /* answered "unavailable" */
     }
+    /* consumer_abandon first: it waits for the fetches in progress to end, so that the naks
+     * (its own and those of the cancelled jobs) find no pull request of this process open. */
+    int naked = 0;
+    for (int i = 0; i < s->n_consumers; i++)
+        naked += consumer_abandon(s->consumers[i]);
     if (s->consumer_pool) {
         pool_counts(s->consumer_pool, NULL, &msg_running);
-        msg_queued = pool_cancel_queued(s->consumer_pool); /* nak'ed */
+        msg_queued = pool_cancel_queued(s->consumer_pool); /* already nak'ed by consumer_abandon */
     }
-    int nak_running = 0;
-    for (int i = 0; i < s->n_consumers; i++)
-        nak_running += consumer_abandon(s->consumers[i]);
     if (s->job_pool) {
         pool_counts(s->job_pool, NULL, &job_running);
         job_queued = pool_cancel_queued(s->job_pool);
@@ -195,7 +197,7 @@ static void abandon(struct svc *s, int64_t t0) {
               "unavailable; %zu running), %zu consumer message(s) (%zu queued, %zu running; %d nak'ed for "
               "redelivery), %zu job(s) (%zu queued, %zu running); exiting with status %d",
               s->cfg.drain_ms, (long)((clock_mono_us() - t0) / 1000), rpc_queued + rpc_running, rpc_queued,
-              rpc_running, msg_queued + msg_running, msg_queued, msg_running, (int)msg_queued + nak_running,
+              rpc_running, msg_queued + msg_running, msg_queued, msg_running, naked,
               job_queued + job_running, job_queued, job_running, SVC_EXIT_DRAIN_TIMEOUT);
     if (s->bus)
         natsConnection_FlushTimeout(bus_nats(s->bus), 1000); /* the answers and naks leave now */
