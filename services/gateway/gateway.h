@@ -56,7 +56,8 @@ struct gateway_rate;
 /* /readyz's last answer (handlers.c). Zero-initialised storage is ready (glibc's
  * PTHREAD_MUTEX_INITIALIZER is all zeros), so tests may build a gateway with a compound literal. */
 struct gateway_readyz {
-    pthread_mutex_t mu;         /* held by the one request refreshing the answer */
+    pthread_mutex_t refresh_mu; /* held by the one request refreshing the answer */
+    pthread_mutex_t mu;         /* guards the fields below (held briefly) */
     int64_t at_mono_us;         /* when it was computed; 0: never */
     bool connected;
     struct bus_ping pings[GATEWAY_READY_SERVICES];

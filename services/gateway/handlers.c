@@ -62,27 +62,49 @@ void gateway_get_healthz(struct gateway *g, const struct gateway_req *r, struct 
 
 /* ---- /readyz ------------------------------------------------------------------------------ */
 
-/* The probe's answer is computed at most once per GATEWAY_READYZ_CACHE_MS, by one request at a
- * time (the others wait for it under the lock, then read the cache): a flood of probes costs one
- * round of pings per period, and no thread is started per request (bus_ping_all asks every
- * service at once over one inbox). Draining is read fresh on every request. */
-static void readyz_refresh(struct gateway *g, const struct gateway_req *r, struct gateway_readyz *c) {
-    int64_t now = clock_mono_us();
-    if (c->at_mono_us && now - c->at_mono_us < GATEWAY_READYZ_CACHE_MS * 1000)
-        return;
-    c->connected = bus_connected(g->bus);
+/* The probe's answer is computed at most once per GATEWAY_READYZ_CACHE_MS and by one request at
+ * a time (refresh_mu); while it runs, the other probes get the previous answer rather than
+ * wait, so a flood of probes neither pings the services more nor ties up the HTTP threads. No
+ * thread is started: bus_ping_all asks every service at once. Draining is read fresh on every
+ * request. */
+static bool readyz_copy(struct gateway *g, struct gateway_readyz *snap, bool *fresh) {
+    pthread_mutex_lock(&g->readyz.mu);
+    bool have = g->readyz.at_mono_us != 0;
+    *fresh = have && clock_mono_us() - g->readyz.at_mono_us < GATEWAY_READYZ_CACHE_MS * 1000;
+    if (have) {
+        snap->connected = g->readyz.connected;
+        memcpy(snap->pings, g->readyz.pings, sizeof snap->pings);
+    }
+    pthread_mutex_unlock(&g->readyz.mu);
+    return have;
+}
+
+static void readyz_refresh(struct gateway *g, const struct gateway_req *r) {
+    struct bus_ping pings[N_READY];
+    bool connected = bus_connected(g->bus);
     int timeout = rpc_timeout(g) < READY_PING_MS ? rpc_timeout(g) : READY_PING_MS;
-    bus_ping_all(g->bus, ready_services, N_READY, r->request_id, timeout, c->pings);
-    c->at_mono_us = clock_mono_us();
+    bus_ping_all(g->bus, ready_services, N_READY, r->request_id, timeout, pings);
+    pthread_mutex_lock(&g->readyz.mu);
+    g->readyz.connected = connected;
+    memcpy(g->readyz.pings, pings, sizeof pings);
+    g->readyz.at_mono_us = clock_mono_us();
+    pthread_mutex_unlock(&g->readyz.mu);
 }
 
 void gateway_get_readyz(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
-    struct gateway_readyz snap;
-    pthread_mutex_lock(&g->readyz.mu);
-    readyz_refresh(g, r, &g->readyz);
-    memcpy(snap.pings, g->readyz.pings, sizeof snap.pings);
-    snap.connected = g->readyz.connected;
-    pthread_mutex_unlock(&g->readyz.mu);
+    struct gateway_readyz snap = {.connected = false};
+    for (size_t i = 0; i < N_READY; i++)
+        snap.pings[i].code = ERR_UNAVAILABLE;
+    bool fresh = false, have = readyz_copy(g, &snap, &fresh);
+    if (!fresh) {
+        /* The first probe ever waits for the first refresh; later ones take the stale answer. */
+        if (have ? pthread_mutex_trylock(&g->readyz.refresh_mu) == 0 : pthread_mutex_lock(&g->readyz.refresh_mu) == 0) {
+            if (!readyz_copy(g, &snap, &fresh) || !fresh) /* another refresh may have just ended */
+                readyz_refresh(g, r);
+            pthread_mutex_unlock(&g->readyz.refresh_mu);
+            readyz_copy(g, &snap, &fresh);
+        }
+    }
     bool draining = atomic_load(&g->draining);
     bool ready = snap.connected && !draining;
     json_t *services = json_object();
