@@ -28,6 +28,9 @@ struct bus {
     int64_t started_mono;
     char instance[96];
     atomic_bool closing;  /* set by bus_free: a disconnection then is expected, not news */
+    int pending_msgs, pending_bytes;
+    atomic_long rpc_refused, dropped;
+    struct log_limiter refused_log, dropped_log;
     /* cnats runs the disconnected/closed callbacks on its own thread, after Close returns: bus_free
      * waits for the closed callback (the last one) before freeing what they point at. */
     pthread_mutex_t mu;
@@ -59,6 +62,25 @@ static void on_closed(natsConnection *nc, void *closure) {
     pthread_cond_broadcast(&b->closed_cv);
     pthread_mutex_unlock(&b->mu);
 }
+/* cnats reports asynchronous errors here; the one that matters is a subscription over its
+ * pending limits ("slow consumer"): messages were dropped. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure) {
+    (void)nc;
+    struct bus *b = closure;
+    if (err != NATS_SLOW_CONSUMER) {
+        log_warn("nats: %s", natsStatus_GetText(err));
+        return;
+    }
+    int64_t dropped = 0;
+    if (sub)
+        natsSubscription_GetDropped(sub, &dropped);
+    atomic_fetch_add(&b->dropped, 1);
+    long n = 0;
+    if (log_limiter_allow(&b->dropped_log, &n))
+        log_warn("nats: subscription over its pending limits: messages dropped (%lld on this subscription, %ld "
+                 "reports in the last second)", (long long)dropped, n);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure) {
     (void)nc;
     (void)closure;
@@ -74,6 +96,8 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
     err_code code = ERR_OK;
     natsStatus s;
     if (b) {
+        b->pending_msgs = 65536;
+        b->pending_bytes = 64 << 20;
         pthread_mutex_init(&b->mu, NULL);
         pthread_cond_init(&b->closed_cv, NULL);
     }
@@ -81,9 +105,13 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         code = err_set(e, ERR_INTERNAL, "bus: out of memory");
         goto done;
     }
-    for (char *save = NULL, *tok = strtok_r(list, ", ", &save); tok && n < BUS_MAX_SERVERS;
-         tok = strtok_r(NULL, ", ", &save))
+    for (char *save = NULL, *tok = strtok_r(list, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (n == BUS_MAX_SERVERS) {
+            code = err_set(e, ERR_INVALID, "bus: more than %d NATS server URLs", BUS_MAX_SERVERS);
+            goto done;
+        }
         urls[n++] = tok;
+    }
     if (n == 0) {
         code = err_set(e, ERR_INVALID, "bus: no NATS server URL");
         goto done;
@@ -95,7 +123,8 @@ err_code bus_connect(const char *servers, const char *name, struct bus **out, st
         (s = natsOptions_SetMaxPendingMsgs(opts, 1 << 20)) != NATS_OK ||
         (s = natsOptions_SetDisconnectedCB(opts, on_disconnected, b)) != NATS_OK ||
         (s = natsOptions_SetClosedCB(opts, on_closed, b)) != NATS_OK ||
-        (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK) {
+        (s = natsOptions_SetReconnectedCB(opts, on_reconnected, NULL)) != NATS_OK ||
+        (s = natsOptions_SetErrorHandler(opts, on_async_error, b)) != NATS_OK) {
         code = nats_err(s, e, "bus: options");
         goto done;
     }
@@ -122,11 +151,21 @@ done:
     return code;
 }
 
-void bus_stop_serving(struct bus *b) {
+void bus_set_pending_limits(struct bus *b, int msgs, int bytes) {
+    b->pending_msgs = msgs;
+    b->pending_bytes = bytes;
+}
+
+void bus_get_stats(struct bus *b, struct bus_stats *out) {
+    out->rpc_refused = atomic_load(&b->rpc_refused);
+    out->dropped = atomic_load(&b->dropped);
+}
+
+void bus_stop_serving(struct bus *b, int timeout_ms) {
     if (b && b->rpc_sub) {
         /* Drain, not unsubscribe: calls already delivered to this client still reach the pool. */
         if (natsSubscription_Drain(b->rpc_sub) == NATS_OK)
-            natsSubscription_WaitForDrainCompletion(b->rpc_sub, 5000);
+            natsSubscription_WaitForDrainCompletion(b->rpc_sub, timeout_ms > 0 ? timeout_ms : 1);
         natsSubscription_Destroy(b->rpc_sub);
         b->rpc_sub = NULL;
     }
@@ -136,7 +175,7 @@ void bus_free(struct bus *b) {
     if (!b)
         return;
     atomic_store(&b->closing, true);
-    bus_stop_serving(b);
+    bus_stop_serving(b, 5000);
     if (b->nc) {
         natsConnection_FlushTimeout(b->nc, 1000);
         natsConnection_Close(b->nc);
@@ -305,6 +344,7 @@ static void rpc_run(struct worker *w, void *arg) {
     natsMsg *msg = job->msg;
     free(job);
     const char *subject = natsMsg_GetSubject(msg);
+    snprintf(w->job, sizeof w->job, "rpc %s", subject);
     const char *method = strrchr(subject, '.');
     method = method ? method + 1 : subject;
     struct err e = {0};
@@ -359,19 +399,39 @@ reply:
     natsMsg_Destroy(msg);
 }
 
+/* The pool gave up on a queued call (drain deadline): tell the caller now rather than let it
+ * time out. */
+static void rpc_cancel(void *arg) {
+    struct rpc_job *job = arg;
+    send_reply(job->bus, job->msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0, NULL);
+    natsMsg_Destroy(job->msg);
+    free(job);
+}
+
 static void on_rpc(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
     (void)nc;
     (void)sub;
     struct bus *b = closure;
     struct rpc_job *job = malloc(sizeof *job);
+    enum pool_refusal r = POOL_FULL;
     if (job) {
         job->bus = b;
         job->msg = msg;
-        if (pool_submit(b->pool, rpc_run, job))
+        struct pool_job pj = {.name = "rpc", .fn = rpc_run, .cancel = rpc_cancel, .arg = job};
+        if ((r = pool_submit_job(b->pool, &pj)) == POOL_QUEUED)
             return;
         free(job);
     }
-    send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0, NULL);
+    if (r == POOL_FULL) {
+        atomic_fetch_add(&b->rpc_refused, 1);
+        long n = 0;
+        if (log_limiter_allow(&b->refused_log, &n))
+            log_warn("rpc: worker queue full: %ld call(s) refused in the last second (%ld since start)", n,
+                     atomic_load(&b->rpc_refused));
+        send_reply(b, msg, ERR_UNAVAILABLE, "service overloaded", 1, NULL, 0, NULL);
+    } else {
+        send_reply(b, msg, ERR_UNAVAILABLE, "service is shutting down", 1, NULL, 0, NULL);
+    }
     natsMsg_Destroy(msg);
 }
 
@@ -385,10 +445,86 @@ err_code bus_serve(struct bus *b, const char *service, const struct bus_method *
     snprintf(subject, sizeof subject, "mkt.rpc.%s.*", service);
     natsStatus s = natsConnection_QueueSubscribe(&b->rpc_sub, b->nc, subject, service, on_rpc, b);
     if (s == NATS_OK)
-        s = natsSubscription_SetPendingLimits(b->rpc_sub, -1, -1);
+        s = natsSubscription_SetPendingLimits(b->rpc_sub, b->pending_msgs, b->pending_bytes);
     if (s != NATS_OK)
         return nats_err(s, e, subject);
     /* Make sure the server knows the subscription before we say we are ready. */
     s = natsConnection_FlushTimeout(b->nc, 5000);
     return s == NATS_OK ? ERR_OK : nats_err(s, e, "flush");
+}
+
+/* ---- pings ----------------------------------------------------------------------------------- */
+
+/* The answer of one ping, as a bus_ping. */
+static void read_ping(natsMsg *m, struct bus_ping *out) {
+    if (natsMsg_IsNoResponders(m)) {
+        out->code = ERR_NO_RESPONDERS;
+        return;
+    }
+    Mkt__Reply *rep = mkt__reply__unpack(NULL, (size_t)natsMsg_GetDataLength(m), (const uint8_t *)natsMsg_GetData(m));
+    Mkt__PingReply *p = rep && rep->code == ERR_OK ? mkt__ping_reply__unpack(NULL, rep->payload.len, rep->payload.data)
+                                                   : NULL;
+    if (p) {
+        out->code = ERR_OK;
+        snprintf(out->version, sizeof out->version, "%s", p->version ? p->version : "");
+        out->uptime_s = (long long)p->uptime_s;
+        mkt__ping_reply__free_unpacked(p, NULL);
+    } else {
+        out->code = rep && rep->code > 0 && rep->code < ERR__COUNT ? (err_code)rep->code : ERR_INTERNAL;
+    }
+    if (rep)
+        mkt__reply__free_unpacked(rep, NULL);
+}
+
+/* One inbox subscription per service, all requests sent before the first wait: the answers come
+ * in parallel and the whole takes at most timeout_ms. (One subscription per service, not one
+ * wildcard for all: cnats turns a "no responders" status into NATS_NO_RESPONDERS from NextMsg,
+ * without saying which request it answered.) */
+void bus_ping_all(struct bus *b, const char *const *services, size_t n, const char *request_id, int timeout_ms,
+                  struct bus_ping *out) {
+    enum { MAX_PINGS = 16 };
+    natsInbox *inbox[MAX_PINGS] = {0};
+    natsSubscription *sub[MAX_PINGS] = {0};
+    char subject[128], rid[ID_UUID_LEN + 1];
+    for (size_t i = 0; i < n; i++)
+        out[i] = (struct bus_ping){.code = ERR_UNAVAILABLE};
+    if (n > MAX_PINGS || !bus_connected(b))
+        return;
+    Mkt__Request r = MKT__REQUEST__INIT;
+    if (request_id && *request_id) {
+        r.request_id = (char *)request_id;
+    } else {
+        id_uuid(rid);
+        r.request_id = rid;
+    }
+    uint8_t packed[256];
+    size_t len = mkt__request__get_packed_size(&r);
+    if (len > sizeof packed)
+        return;
+    mkt__request__pack(&r, packed);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(subject, sizeof subject, "mkt.rpc.%s.ping", services[i]);
+        if (natsInbox_Create(&inbox[i]) == NATS_OK &&
+            natsConnection_SubscribeSync(&sub[i], b->nc, (const char *)inbox[i]) == NATS_OK &&
+            natsConnection_PublishRequest(b->nc, subject, (const char *)inbox[i], packed, (int)len) == NATS_OK)
+            out[i].code = ERR_TIMEOUT;
+    }
+    natsConnection_Flush(b->nc);
+    int64_t until = clock_mono_us() + (int64_t)timeout_ms * 1000;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i].code != ERR_TIMEOUT)
+            continue;
+        int64_t left = (until - clock_mono_us()) / 1000;
+        natsMsg *m = NULL;
+        natsStatus st = natsSubscription_NextMsg(&m, sub[i], left > 0 ? left : 1);
+        if (st == NATS_OK)
+            read_ping(m, &out[i]);
+        else if (st == NATS_NO_RESPONDERS)
+            out[i].code = ERR_NO_RESPONDERS;
+        natsMsg_Destroy(m);
+    }
+    for (size_t i = 0; i < n; i++) {
+        natsSubscription_Destroy(sub[i]);
+        natsInbox_Destroy(inbox[i]);
+    }
 }

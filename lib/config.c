@@ -77,6 +77,15 @@ err_code config_load(const struct config_field *fields, size_t n, void *out, str
             memcpy(dst, &b, sizeof b);
             break;
         }
+        case CONFIG_LOG_LEVEL: {
+            enum log_level level;
+            if (!log_level_parse(v, &level)) {
+                add_problem(e, &problems, "%s%s: %s", f->env, "must be debug, info, warn or error");
+                continue;
+            }
+            memcpy(dst, &level, sizeof level);
+            break;
+        }
         }
     }
     return problems ? (e->code = ERR_INVALID) : ERR_OK;
@@ -107,6 +116,12 @@ void config_log(const struct config_field *fields, size_t n, const void *cfg) {
             bool b;
             memcpy(&b, src, sizeof b);
             snprintf(val, sizeof val, "%s", b ? "true" : "false");
+            break;
+        }
+        case CONFIG_LOG_LEVEL: {
+            enum log_level level;
+            memcpy(&level, src, sizeof level);
+            snprintf(val, sizeof val, "%s", log_level_name(level));
             break;
         }
         }

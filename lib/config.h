@@ -14,6 +14,7 @@ enum config_type {
     CONFIG_STRING, /* const char *; min/max bound the length */
     CONFIG_INT,    /* long long; min/max bound the value */
     CONFIG_BOOL,   /* bool; accepts 1/0, true/false, yes/no, on/off */
+    CONFIG_LOG_LEVEL, /* enum log_level (lib/log.h); accepts debug, info, warn, error */
 };
 
 struct config_field {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backoff.h"
 #include "db.h"
 #include "id.h"
 #include "inbox.h"
@@ -112,23 +113,138 @@ err_code events_publish(struct bus *b, const char *subject, const void *data, si
 
 /* ---- consumers ----------------------------------------------------------------------------------- */
 
+struct msg_job;
+
 struct consumer {
     struct bus *bus;
     struct consumer_spec spec;
     struct pool *pool;
     natsSubscription *sub;
     pthread_t thread;
+    bool thread_running;
     atomic_bool stop;
-    /* the batch in hand */
+    char filter[160];          /* computed from the routes when spec.filter is NULL */
+    char job_name[POOL_JOB_NAME_MAX];
+    struct log_limiter refused_log;
+    atomic_long refused;       /* messages the pool refused (queue full), since start */
+    /* the messages in hand (queued on the pool or running), for consumer_abandon */
     pthread_mutex_t mu;
     pthread_cond_t done;
     int in_flight;
+    struct msg_job *jobs;
 };
 
 struct msg_job {
     struct consumer *c;
     natsMsg *msg;
+    struct msg_job *prev, *next;
+    bool abandoned;            /* nak'ed by consumer_abandon: the result is ignored */
 };
+
+static const struct backoff redelivery = {.base = 500, .cap = 30000}; /* ms */
+
+static void jobs_unlink(struct consumer *c, struct msg_job *j) {
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        c->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    j->prev = j->next = NULL;
+}
+
+/* Takes the job out of the list in hand; false when consumer_abandon already settled it. */
+static bool job_claim(struct msg_job *j) {
+    struct consumer *c = j->c;
+    pthread_mutex_lock(&c->mu);
+    bool mine = !j->abandoned;
+    if (mine)
+        jobs_unlink(c, j);
+    pthread_mutex_unlock(&c->mu);
+    return mine;
+}
+
+/* Ends a job: one less in flight, the message and the job freed. */
+static void job_finish(struct msg_job *j) {
+    struct consumer *c = j->c;
+    natsMsg_Destroy(j->msg);
+    free(j);
+    pthread_mutex_lock(&c->mu);
+    c->in_flight--;
+    pthread_cond_broadcast(&c->done);
+    pthread_mutex_unlock(&c->mu);
+}
+
+bool events_type_matches(const char *pattern, const char *type) {
+    const char *p = pattern, *t = type;
+    if (!p || !t)
+        return false;
+    for (;;) {
+        size_t pl = strcspn(p, "."), tl = strcspn(t, ".");
+        if (pl == 1 && *p == '>')
+            return tl > 0;
+        if (tl == 0 || !((pl == 1 && *p == '*') || (pl == tl && memcmp(p, t, pl) == 0)))
+            return false;
+        p += pl, t += tl;
+        if (!*p || !*t)
+            return !*p && !*t;
+        p++, t++;
+    }
+}
+
+/* The handler of a message, or NULL when the table routes it nowhere. */
+static consumer_fn route_of(const struct consumer *c, const char *type) {
+    if (!c->spec.routes)
+        return c->spec.fn;
+    for (size_t i = 0; i < c->spec.n_routes; i++)
+        if (events_type_matches(c->spec.routes[i].type, type))
+            return c->spec.routes[i].fn;
+    return NULL;
+}
+
+/* Leading tokens that `a` and `b` share, as a byte length of `a` ending before a dot (or at the
+ * end of both); wildcard tokens are never shared. */
+static size_t shared_tokens(const char *a, const char *b) {
+    size_t len = 0, i = 0;
+    for (;;) {
+        size_t al = strcspn(a + i, "."), bl = strcspn(b + i, ".");
+        if (al != bl || memcmp(a + i, b + i, al) != 0 || (al == 1 && (a[i] == '*' || a[i] == '>')))
+            return len;
+        len = i + al;
+        if (!a[len] || !b[len])
+            return len;
+        i = len + 1;
+    }
+}
+
+/* "mkt.evt." + the tokens every route shares + ">" (or the one route itself when it is exact). */
+bool events_routes_filter(const struct consumer_route *routes, size_t n_routes, char *buf, size_t n) {
+    if (!routes || n_routes == 0)
+        return false;
+    const char *first = routes[0].type;
+    size_t common = strlen(first);
+    for (size_t i = 0; i < n_routes; i++) {
+        size_t k = shared_tokens(first, routes[i].type);
+        if (k < common)
+            common = k;
+    }
+    bool all_same = true, one_is_prefix = false;
+    for (size_t i = 0; i < n_routes; i++) {
+        all_same = all_same && strcmp(routes[i].type, first) == 0;
+        one_is_prefix = one_is_prefix || strlen(routes[i].type) == common;
+    }
+    if (!all_same && one_is_prefix) /* "a.b" and "a.b.c": "a.>" covers both, "a.b.>" does not */
+        while (common > 0 && first[--common] != '.') {
+        }
+    int len;
+    if (all_same && common == strlen(first))
+        len = snprintf(buf, n, EVENTS_SUBJECT_PREFIX "%s", first);
+    else if (common == 0)
+        len = snprintf(buf, n, EVENTS_SUBJECT_PREFIX ">");
+    else
+        len = snprintf(buf, n, EVENTS_SUBJECT_PREFIX "%.*s.>", (int)common, first);
+    return len > 0 && (size_t)len < n;
+}
 
 /* Publishes the message to the consumer's dead-letter subject; false when that failed (the
  * caller then leaves the message for redelivery rather than lose it). */
@@ -153,16 +269,10 @@ static bool dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
     return ok;
 }
 
-static int64_t backoff_ms(int delivery) {
-    int64_t ms = 500;
-    for (int i = 1; i < delivery && ms < 30000; i++)
-        ms *= 2;
-    return ms < 30000 ? ms : 30000;
-}
-
-static err_code run_handler(struct consumer *c, struct worker *w, struct consumer_msg *m, struct err *e) {
+static err_code run_handler(struct consumer *c, consumer_fn fn, struct worker *w, struct consumer_msg *m,
+                            struct err *e) {
     if (!c->spec.inbox)
-        return c->spec.fn(m, e);
+        return fn(m, e);
     if (!w->db)
         return err_set(e, ERR_UNAVAILABLE, "no database connection");
     err_code code = db_begin(w->db, e);
@@ -175,7 +285,7 @@ static err_code run_handler(struct consumer *c, struct worker *w, struct consume
     }
     if (code == ERR_OK) {
         m->tx = w->db;
-        code = c->spec.fn(m, e);
+        code = fn(m, e);
     }
     if (code == ERR_OK)
         code = db_commit(w->db, e);
@@ -188,7 +298,6 @@ static void msg_run(struct worker *w, void *arg) {
     struct msg_job *job = arg;
     struct consumer *c = job->c;
     natsMsg *msg = job->msg;
-    free(job);
     struct err e = {0};
     jsMsgMetaData *meta = NULL;
     int delivery = 1;
@@ -201,11 +310,26 @@ static void msg_run(struct worker *w, void *arg) {
     if (!ev || !ev->id || !*ev->id) {
         code = err_set(&e, ERR_INVALID, "undecodable event envelope");
     } else {
-        log_set_context(ev->correlation_id, natsMsg_GetSubject(msg));
-        struct consumer_msg m = {.worker = w, .subject = natsMsg_GetSubject(msg), .event = ev, .delivery = delivery};
-        code = run_handler(c, w, &m, &e);
+        const char *subject = natsMsg_GetSubject(msg);
+        const char *type = ev->type && *ev->type ? ev->type
+                         : strncmp(subject, EVENTS_SUBJECT_PREFIX, strlen(EVENTS_SUBJECT_PREFIX)) == 0
+                             ? subject + strlen(EVENTS_SUBJECT_PREFIX)
+                             : subject;
+        log_set_context(ev->correlation_id, subject);
+        consumer_fn fn = route_of(c, type);
+        if (!fn) {
+            log_debug("%s: no handler for %s: acknowledged", c->spec.durable, type);
+            code = ERR_OK;
+        } else {
+            struct consumer_msg m = {.worker = w, .subject = subject, .event = ev, .delivery = delivery};
+            code = run_handler(c, fn, w, &m, &e);
+        }
     }
-    if (code == ERR_OK) {
+    if (!job_claim(job)) {
+        /* consumer_abandon nak'ed it at the drain deadline: the message is someone else's now. */
+        log_warn("%s: %s finished after the drain deadline (%s): result ignored", c->spec.durable,
+                 natsMsg_GetSubject(msg), err_code_name(code));
+    } else if (code == ERR_OK) {
         natsMsg_Ack(msg, NULL);
     } else if (code == ERR_INVALID || delivery >= c->spec.max_deliver) {
         char reason[ERR_MSG_MAX + 64];
@@ -213,23 +337,61 @@ static void msg_run(struct worker *w, void *arg) {
         if (dead_letter(c, msg, reason))
             natsMsg_Ack(msg, NULL);
         else
-            natsMsg_NakWithDelay(msg, backoff_ms(delivery), NULL);
+            natsMsg_NakWithDelay(msg, backoff_next(&redelivery, delivery), NULL);
     } else {
+        int64_t wait = backoff_next(&redelivery, delivery);
         log_warn("%s: delivery %d failed (%s: %s); retrying in %lld ms", c->spec.durable, delivery,
-                 err_code_name(code), e.msg, (long long)backoff_ms(delivery));
-        natsMsg_NakWithDelay(msg, backoff_ms(delivery), NULL);
+                 err_code_name(code), e.msg, (long long)wait);
+        natsMsg_NakWithDelay(msg, wait, NULL);
     }
     if (ev)
         mkt__event__free_unpacked(ev, NULL);
-    natsMsg_Destroy(msg);
+    job_finish(job);
+}
+
+/* The pool gave up on a queued message (drain deadline): hand it back to the stream at once. */
+static void msg_cancel(void *arg) {
+    struct msg_job *job = arg;
+    if (job_claim(job))
+        natsMsg_Nak(job->msg, NULL);
+    job_finish(job);
+}
+
+static void hand_over(struct consumer *c, natsMsg *msg) {
+    struct msg_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        natsMsg_Destroy(msg); /* not acked: redelivered after AckWait */
+        return;
+    }
+    job->c = c;
+    job->msg = msg;
     pthread_mutex_lock(&c->mu);
-    c->in_flight--;
-    pthread_cond_broadcast(&c->done);
+    c->in_flight++;
+    job->next = c->jobs;
+    if (c->jobs)
+        c->jobs->prev = job;
+    c->jobs = job;
     pthread_mutex_unlock(&c->mu);
+    struct pool_job pj = {.name = c->job_name, .fn = msg_run, .cancel = msg_cancel, .arg = job};
+    enum pool_refusal r = pool_submit_job(c->pool, &pj);
+    if (r == POOL_QUEUED)
+        return;
+    if (job_claim(job)) {
+        /* Refused (queue full, or draining): back to the stream, for this or another consumer. */
+        natsMsg_NakWithDelay(job->msg, r == POOL_FULL ? 1000 : 0, NULL);
+        if (r == POOL_FULL) {
+            atomic_fetch_add(&c->refused, 1);
+            long n = 0;
+            if (log_limiter_allow(&c->refused_log, &n))
+                log_warn("%s: worker queue full: %ld message(s) handed back for redelivery (%ld since start)",
+                         c->spec.durable, n, atomic_load(&c->refused));
+        }
+    }
+    job_finish(job);
 }
 
 /* Fetches while fewer than one batch is in flight, so the pool never idles between batches;
- * each job owns its message (acks and destroys it). On stop, waits for the jobs in hand. */
+ * each job owns its message (acks and destroys it). Ends when stopped. */
 static void *consumer_run(void *arg) {
     struct consumer *c = arg;
     while (!atomic_load(&c->stop)) {
@@ -251,29 +413,17 @@ static void *consumer_run(void *arg) {
             continue;
         }
         for (int i = 0; i < list.Count; i++) {
-            struct msg_job *job = malloc(sizeof *job);
-            if (!job)
-                break; /* not acked: redelivered after AckWait */
-            job->c = c;
-            job->msg = list.Msgs[i];
-            pthread_mutex_lock(&c->mu);
-            c->in_flight++;
-            pthread_mutex_unlock(&c->mu);
-            if (pool_submit(c->pool, msg_run, job)) {
-                list.Msgs[i] = NULL; /* the job owns it now */
-            } else {
-                free(job);
-                pthread_mutex_lock(&c->mu);
-                c->in_flight--;
-                pthread_mutex_unlock(&c->mu);
+            natsMsg *m = list.Msgs[i];
+            list.Msgs[i] = NULL; /* hand_over owns it now */
+            if (atomic_load(&c->stop)) {
+                natsMsg_Nak(m, NULL); /* fetched while stopping: not ours to start */
+                natsMsg_Destroy(m);
+                continue;
             }
+            hand_over(c, m);
         }
-        natsMsgList_Destroy(&list); /* frees what no job took */
+        natsMsgList_Destroy(&list);
     }
-    pthread_mutex_lock(&c->mu);
-    while (c->in_flight > 0)
-        pthread_cond_wait(&c->done, &c->mu);
-    pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
@@ -285,14 +435,26 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
     c->bus = b;
     c->spec = *spec;
     c->pool = pool;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->done, NULL);
+    if (!c->spec.filter) {
+        if (strcmp(c->spec.stream, "EVENTS") != 0 || !events_routes_filter(c->spec.routes, c->spec.n_routes, c->filter, sizeof c->filter)) {
+            consumer_free(c);
+            return err_set(e, ERR_INVALID, "consumer %s: no filter subject", spec->durable);
+        }
+        c->spec.filter = c->filter;
+    }
+    if ((!c->spec.fn && !c->spec.routes) || (c->spec.routes && c->spec.n_routes == 0)) {
+        consumer_free(c);
+        return err_set(e, ERR_INVALID, "consumer %s: no handler", spec->durable);
+    }
     if (c->spec.max_deliver <= 0)
         c->spec.max_deliver = 8;
     if (c->spec.batch <= 0)
         c->spec.batch = 64;
     if (c->spec.ack_wait_ms <= 0)
         c->spec.ack_wait_ms = 30000;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->done, NULL);
+    snprintf(c->job_name, sizeof c->job_name, "consumer %s", c->spec.durable);
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = c->spec.stream;
@@ -305,31 +467,73 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
     so.Config.FilterSubject = c->spec.filter;
     jsErrCode jerr = 0;
     natsStatus s = js_PullSubscribe(&c->sub, bus_js(b), c->spec.filter, c->spec.durable, NULL, &so, &jerr);
+    if (s == NATS_OK) /* what one fetch may buffer in the client, bounded like everything else */
+        s = natsSubscription_SetPendingLimits(c->sub, 4 * c->spec.batch + 64, 64 << 20);
     if (s != NATS_OK) {
         err_code code = err_set(e, ERR_UNAVAILABLE, "consumer %s on %s: %s (%d)", c->spec.durable, c->spec.stream,
                                 natsStatus_GetText(s), (int)jerr);
-        pthread_mutex_destroy(&c->mu);
-        pthread_cond_destroy(&c->done);
-        free(c);
+        consumer_free(c);
         return code;
     }
     if (pthread_create(&c->thread, NULL, consumer_run, c) != 0) {
-        natsSubscription_Destroy(c->sub);
-        free(c);
+        consumer_free(c);
         return err_set(e, ERR_INTERNAL, "consumer %s: cannot start thread", spec->durable);
     }
+    c->thread_running = true;
+    log_info("consumer %s on %s (%s, %zu route(s))", c->spec.durable, c->spec.stream, c->spec.filter,
+             c->spec.routes ? c->spec.n_routes : (size_t)1);
     *out = c;
     return ERR_OK;
 }
 
-void consumer_free(struct consumer *c) {
+void consumer_stop(struct consumer *c) {
     if (!c)
         return;
     atomic_store(&c->stop, true);
     pthread_mutex_lock(&c->mu);
     pthread_cond_broadcast(&c->done); /* wake a fetch loop waiting for room */
     pthread_mutex_unlock(&c->mu);
-    pthread_join(c->thread, NULL);
+}
+
+int consumer_in_flight(struct consumer *c) {
+    pthread_mutex_lock(&c->mu);
+    int n = c->in_flight;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+int consumer_abandon(struct consumer *c) {
+    /* First let the fetch in progress end (within its 500 ms expiry): a pull request still open
+     * would receive the redeliveries of these very naks, and this process is about to die with
+     * them, so they would wait for AckWait instead of going to the next consumer at once. */
+    consumer_stop(c);
+    if (c->thread_running)
+        pthread_join(c->thread, NULL);
+    c->thread_running = false;
+    int n = 0;
+    pthread_mutex_lock(&c->mu);
+    while (c->jobs) {
+        struct msg_job *j = c->jobs;
+        jobs_unlink(c, j);
+        j->abandoned = true;
+        natsMsg_Nak(j->msg, NULL);
+        n++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void consumer_free(struct consumer *c) {
+    if (!c)
+        return;
+    consumer_stop(c);
+    if (c->thread_running)
+        pthread_join(c->thread, NULL); /* a fetch in progress ends within its 500 ms */
+    c->thread_running = false;
+    pthread_mutex_lock(&c->mu);
+    while (c->in_flight > 0)
+        pthread_cond_wait(&c->done, &c->mu);
+    pthread_mutex_unlock(&c->mu);
     natsSubscription_Destroy(c->sub); /* keeps the durable consumer on the server */
     pthread_mutex_destroy(&c->mu);
     pthread_cond_destroy(&c->done);

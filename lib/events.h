@@ -6,7 +6,8 @@
  * republished event is dropped by the stream's duplicate window.
  *
  * Consumers are durable pull consumers with explicit ack. Each fetched batch is processed on the
- * worker pool; with `inbox` set, every message is handled inside a transaction that first
+ * consumer worker pool (lib/svc.h); one durable may serve several event types through a
+ * type -> handler table; with `inbox` set, every message is handled inside a transaction that first
  * records its event id in the consumer's inbox (lib/inbox.h), so a redelivered event is acked
  * without running the handler again. Handler results: ERR_OK acks; ERR_INVALID (a poison
  * message) dead-letters at once; anything else is retried with backoff up to max_deliver times,
@@ -28,8 +29,9 @@
 #define MAIL_SUBJECT_PREFIX "mkt.mail."
 #define DLQ_SUBJECT_PREFIX "mkt.dlq."
 
-/* Creates or updates the EVENTS, MAIL and DLQ streams with `replicas` copies each (1 on a single
- * server, 3 on a cluster; MKT_STREAM_REPLICAS). Idempotent; every service calls it at start.
+/* Creates or updates the EVENTS, MAIL and DLQ streams with `replicas` copies each
+ * (MKT_STREAM_REPLICAS: 1 by default and on a single server, 3 on deploy/'s three-node cluster).
+ * Idempotent; every service calls it at start (svc_connect).
  * JetStream not ready yet (timeouts, "temporarily unavailable") is ERR_UNAVAILABLE. */
 err_code events_setup_streams(struct bus *b, int replicas, struct err *e) MKT_MUST_USE;
 
@@ -63,22 +65,61 @@ struct consumer_msg {
 
 typedef err_code (*consumer_fn)(const struct consumer_msg *m, struct err *e);
 
+/* One line of a consumer's type -> handler table. `type` is an event type ("catalog.version.
+ * published") or a pattern in NATS token syntax ("catalog.version.*", "identity.>"), matched
+ * against the envelope's type (the subject without "mkt.evt." when the envelope has none). The
+ * first matching line wins. */
+struct consumer_route {
+    const char *type;
+    consumer_fn fn;
+};
+
 struct consumer_spec {
     const char *stream;        /* "EVENTS" or "MAIL" */
     const char *durable;       /* durable name, e.g. "notifier-events" (also the inbox key) */
-    const char *filter;        /* subject filter, e.g. "mkt.evt.catalog.>" */
+    /* Subject filter of the durable consumer, e.g. "mkt.evt.catalog.>". NULL with `routes` on
+     * EVENTS: the narrowest filter covering every route ("mkt.evt." + the routes' common tokens
+     * + ">"). One subject: the installed nats-server (2.9) and nats.c (3.4) have no
+     * FilterSubjects; with 2.10 the routes can become the consumer's filter subjects. */
+    const char *filter;
+    /* Either one function for every message... */
     consumer_fn fn;
+    /* ...or a table: a message whose type matches no line is acknowledged without effect (and
+     * without inbox record), so one durable serves several event types. */
+    const struct consumer_route *routes;  /* borrowed; must outlive the consumer */
+    size_t n_routes;
     bool inbox;                /* run fn in a transaction with the inbox record */
     int max_deliver;           /* default 8 */
     int batch;                 /* messages per fetch, default 64 */
     int ack_wait_ms;           /* default 30000 */
 };
 
+/* True when `type` matches `pattern` ('*' one token, '>' the rest: one token or more). */
+bool events_type_matches(const char *pattern, const char *type);
+/* The narrowest single subject filter on EVENTS covering every route, into buf; false when there
+ * is no route or buf is too small. */
+bool events_routes_filter(const struct consumer_route *routes, size_t n_routes, char *buf, size_t n);
+
 struct consumer;
-/* Creates the durable consumer if needed and starts fetching on its own thread. */
+/* Creates the durable consumer if needed and starts fetching on its own thread; every message is
+ * a job on `pool` (named "consumer <durable>"). A message the pool refuses (queue full) is
+ * nak'ed for redelivery a second later, counted and logged at most once a second. */
 err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct pool *pool, struct consumer **out,
                         struct err *e) MKT_MUST_USE;
-/* Stops fetching, waits for the batch in hand, frees; NULL is a no-op. */
+/* Stops fetching; returns at once (a fetch in progress ends within half a second and what it
+ * brings is nak'ed, not started). The messages already handed to the pool are still processed
+ * and acknowledged. Any thread. */
+void consumer_stop(struct consumer *c);
+/* Messages fetched but not yet acknowledged (queued on the pool or running). */
+int consumer_in_flight(struct consumer *c);
+/* After a drain deadline: stops fetching and waits for the fetch in progress to end (up to half a
+ * second: no pull request may stay open to receive the redeliveries), then naks every message
+ * still in flight (queued or running) so that another consumer gets it at once; a handler still running on an abandoned message has its result
+ * ignored (with an inbox, a later redelivery of a committed message is acknowledged without
+ * effect). Returns how many were nak'ed. The pool's cancel callback naks queued jobs the same
+ * way. */
+int consumer_abandon(struct consumer *c);
+/* Stops fetching, waits for the messages in hand, frees; NULL is a no-op. */
 void consumer_free(struct consumer *c);
 
 #endif

@@ -12,13 +12,37 @@ static enum log_level min_level = LOG_INFO;
 static _Thread_local char ctx_request[64];
 static _Thread_local char ctx_subject[96];
 
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+bool log_level_parse(const char *name, enum log_level *out) {
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp(name, level_names[i]) == 0)
+            return *out = (enum log_level)i, true;
+    return false;
+}
+
+const char *log_level_name(enum log_level level) {
+    return level >= LOG_DEBUG && level <= LOG_ERROR ? level_names[level] : "?";
+}
+
+void log_set_level(enum log_level level) { min_level = level; }
+
 void log_init(const char *service, const char *level) {
     if (service)
         snprintf(service_name, sizeof service_name, "%s", service);
-    static const char *const levels[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; level && i < 4; i++)
-        if (strcmp(level, levels[i]) == 0)
-            min_level = (enum log_level)i;
+    log_level_parse(level, &min_level);
+}
+
+bool log_limiter_allow(struct log_limiter *l, long *suppressed) {
+    atomic_fetch_add(&l->suppressed, 1);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    int64_t next = atomic_load(&l->next_us);
+    if (now < next || !atomic_compare_exchange_strong(&l->next_us, &next, now + 1000000))
+        return false;
+    *suppressed = atomic_exchange(&l->suppressed, 0);
+    return true;
 }
 
 void log_set_context(const char *request_id, const char *subject) {

@@ -1,11 +1,13 @@
-/* The catalog service's state, shared by its handlers (borrowed by every worker as w->app). */
+/* The catalog service's state: one struct, created by main, passed to everything (as the svc's
+ * `app`, so workers reach it through w->app). Read-only after start. */
 #ifndef CATALOG_CATALOG_H
 #define CATALOG_CATALOG_H
 
 #include <stdbool.h>
 
-#include "bus.h"
 #include "cursor.h"
+#include "err.h"
+#include "svc.h"
 
 struct catalog_config {
     const char *review;     /* MKT_CATALOG_REVIEW: "none" (publish at once, OUTSCALE's way) or "required" (PUB-4) */
@@ -14,9 +16,12 @@ struct catalog_config {
 
 struct catalog {
     struct catalog_config cfg;
-    bool review_required;
-    struct cursor_key cursor_key;
-    struct bus *bus; /* borrowed from the skeleton, for calls to other services (no transaction open) */
+    struct svc *svc;              /* borrowed: bus (calls to other services, no transaction open) and pools */
+    bool review_required;         /* from cfg.review */
+    struct cursor_key cursor_key; /* from cfg.cursor_key */
 };
+
+/* Checks the settings across fields and derives what the handlers read (every setting loaded). */
+err_code catalog_check_config(struct catalog *c, struct err *e) MKT_MUST_USE;
 
 #endif

@@ -34,7 +34,7 @@ static err_code review_recipients(struct bus_call *call, const Mkt__Event *ev, s
     Mkt__Identity__IdRequest req = MKT__IDENTITY__ID_REQUEST__INIT;
     req.id = r->organization_id;
     struct bus_ctx ctx = {.request_id = call->req->request_id}; /* a service call: no actor */
-    if ((code = bus_call(handlers_app(call)->bus, "identity", "organization_admins", &ctx, &req.base,
+    if ((code = bus_call(handlers_app(call)->svc->bus, "identity", "organization_admins", &ctx, &req.base,
                          &mkt__mail__recipients_reply__descriptor, &admins, IDENTITY_TIMEOUT_MS, e)) != ERR_OK)
         goto done;
     Mkt__Mail__RecipientsReply *rep = (Mkt__Mail__RecipientsReply *)admins;

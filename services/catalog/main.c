@@ -1,8 +1,7 @@
-/* The catalog service: showcases, products, offers, versions, terms of use. This file only
- * wires the process together: configuration, then the skeleton (lib/svc.h) with the method
- * table of handlers.c. */
+/* The catalog service: showcases, products, offers, versions, terms of use, listing review (and,
+ * to come, the public catalog and subscriptions). This file is the boot script; see handlers.c
+ * (methods), store.c (SQL), catalog.c (start-up checks) and catalog.h (state). */
 #include <stddef.h>
-#include <string.h>
 
 #include "catalog.h"
 #include "config.h"
@@ -18,32 +17,23 @@ static const struct config_field catalog_fields[] = {
 };
 
 int main(void) {
-    struct catalog app = {0};
+    static struct catalog cat;
     struct svc s;
     struct err e = {0};
     int rc = 1;
-    if (config_load(catalog_fields, CONFIG_COUNT(catalog_fields), &app.cfg, &e) != ERR_OK) {
-        log_error("config: %s", e.msg);
-        return 1;
-    }
-    if (strcmp(app.cfg.review, "none") != 0 && strcmp(app.cfg.review, "required") != 0) {
-        log_error("config: MKT_CATALOG_REVIEW: must be none or required");
-        return 1;
-    }
-    app.review_required = strcmp(app.cfg.review, "required") == 0;
-    cursor_key_init(&app.cursor_key, app.cfg.cursor_key);
-    if (svc_init(&s, "catalog", &app, true, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
-        svc_connect(&s, &e) != ERR_OK) {
-        log_error("start: %s: %s", err_code_name(e.code), e.msg);
-        goto done;
-    }
-    app.bus = s.bus; /* before serving: handlers call other services */
-    if (svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK) {
-        log_error("start: %s: %s", err_code_name(e.code), e.msg);
-        goto done;
-    }
-    config_log(catalog_fields, CONFIG_COUNT(catalog_fields), &app.cfg);
+    cat.svc = &s;
+    if (svc_init(&s, "catalog", &cat, true, &e) != ERR_OK ||
+        config_load(catalog_fields, CONFIG_COUNT(catalog_fields), &cat.cfg, &e) != ERR_OK ||
+        catalog_check_config(&cat, &e) != ERR_OK)
+        goto fail;
+    config_log(catalog_fields, CONFIG_COUNT(catalog_fields), &cat.cfg);
+    if (svc_open_db(&s, &e) != ERR_OK || svc_connect(&s, &e) != ERR_OK ||
+        svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK)
+        goto fail;
     rc = svc_run(&s);
+    goto done;
+fail:
+    log_error("start: %s: %s", err_code_name(e.code), e.msg);
 done:
     svc_cleanup(&s);
     return rc;

@@ -1,6 +1,7 @@
 /* The HTTP edge: shared declarations of the gateway's files.
  *
- *   main.c        wiring: configuration, NATS, the HTTP server, drain
+ *   main.c        boot script: the settings table and the wiring
+ *   gateway.c     start-up (listener, caches) and the svc drain hooks
  *   routes.c      the route table (with each route's access rule), path matching, err_code -> HTTP
  *                 status, request ids, dispatch (rate limit, authentication, authorization)
  *   auth.c        bearer tokens, the resolved-session cache, the authorization decision
@@ -17,9 +18,11 @@
 #ifndef MKT_GATEWAY_H
 #define MKT_GATEWAY_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bus.h"
 #include "clock.h"
@@ -31,6 +34,7 @@
 #include "jsonv.h"
 #include "mail.pb-c.h"
 #include "problems.h"
+#include "svc.h"
 
 struct gateway_config {
     const char *http_addr;     /* "host:port" */
@@ -48,6 +52,19 @@ struct gateway_config {
 struct gateway_token_cache;
 struct gateway_rate;
 
+#define GATEWAY_READY_SERVICES 5     /* identity, catalog, publisher, billing, notifier */
+#define GATEWAY_READYZ_CACHE_MS 1000 /* how long a /readyz answer is reused */
+
+/* /readyz's last answer (handlers.c). Zero-initialised storage is ready (glibc's
+ * PTHREAD_MUTEX_INITIALIZER is all zeros), so tests may build a gateway with a compound literal. */
+struct gateway_readyz {
+    pthread_mutex_t refresh_mu; /* held by the one request refreshing the answer */
+    pthread_mutex_t mu;         /* guards the fields below (held briefly) */
+    int64_t at_mono_us;         /* when it was computed; 0: never */
+    bool connected;
+    struct bus_ping pings[GATEWAY_READY_SERVICES];
+};
+
 /* The process state, owned by main.c. */
 struct gateway {
     struct gateway_config cfg;
@@ -56,7 +73,23 @@ struct gateway {
     struct gateway_token_cache *tokens; /* owned; NULL = every request asks identity */
     struct gateway_rate *rate;  /* owned; NULL = no rate limit */
     atomic_bool draining;       /* set when SIGTERM starts the drain: /readyz turns 503 */
+    struct gateway_readyz readyz;
+    char http_host[256];        /* MKT_HTTP_ADDR parsed by gateway_check_config */
+    int http_port;
 };
+
+/* gateway.c: the start-up steps and svc hooks main.c wires. */
+/* Checks the settings across fields (the listen address); before svc_connect. */
+err_code gateway_check_config(struct gateway *g, struct err *e) MKT_MUST_USE;
+/* Creates the token cache and the rate limiter, starts the HTTP
+ * server on `s`'s bus (after svc_connect). */
+err_code gateway_start(struct gateway *g, struct svc *s, struct err *e) MKT_MUST_USE;
+/* On the loop when the drain begins: no new connections, /readyz says not ready. */
+void gateway_on_drain(struct svc *s);
+/* On the drain thread: the HTTP requests in flight (they need the bus) until the deadline. */
+bool gateway_drain_wait(struct svc *s, int64_t until_mono_us);
+/* Stops the HTTP server and frees the caches; safe after a failed start. */
+void gateway_cleanup(struct gateway *g);
 
 /* ---- requests as the handlers see them ---- */
 #define GATEWAY_MAX_PARAMS 4

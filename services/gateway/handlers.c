@@ -1,6 +1,6 @@
 /* The gateway's route handlers: each turns one HTTP request into bus calls and a JSON response,
  * straight-line, on an HTTP server thread. Probes (/healthz, /readyz) live here too: readiness
- * pings every service in parallel so that the probe answers within one short timeout. */
+ * pings every service at once (no thread per service) and is cached for a second. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +14,8 @@
 #define READY_PING_MS 1000
 
 /* The services /readyz requires, in the order the body lists them. */
-static const char *const ready_services[] = {"identity", "catalog", "publisher", "billing", "notifier"};
+static const char *const ready_services[GATEWAY_READY_SERVICES] = {"identity", "catalog", "publisher", "billing",
+                                                                   "notifier"};
 #define N_READY (sizeof ready_services / sizeof ready_services[0])
 
 static int rpc_timeout(const struct gateway *g) {
@@ -61,59 +62,67 @@ void gateway_get_healthz(struct gateway *g, const struct gateway_req *r, struct 
 
 /* ---- /readyz ------------------------------------------------------------------------------ */
 
-struct ping {
-    struct gateway *g;
-    const char *service;
-    const char *request_id;
-    err_code code;
-    struct err e;
-    Mkt__PingReply *reply;
-    pthread_t thread;
-    bool threaded;
-};
+/* The probe's answer is computed at most once per GATEWAY_READYZ_CACHE_MS and by one request at
+ * a time (refresh_mu); while it runs, the other probes get the previous answer rather than
+ * wait, so a flood of probes neither pings the services more nor ties up the HTTP threads. No
+ * thread is started: bus_ping_all asks every service at once. Draining is read fresh on every
+ * request. */
+static bool readyz_copy(struct gateway *g, struct gateway_readyz *snap, bool *fresh) {
+    pthread_mutex_lock(&g->readyz.mu);
+    bool have = g->readyz.at_mono_us != 0;
+    *fresh = have && clock_mono_us() - g->readyz.at_mono_us < GATEWAY_READYZ_CACHE_MS * 1000;
+    if (have) {
+        snap->connected = g->readyz.connected;
+        memcpy(snap->pings, g->readyz.pings, sizeof snap->pings);
+    }
+    pthread_mutex_unlock(&g->readyz.mu);
+    return have;
+}
 
-static void *ping_run(void *arg) {
-    struct ping *p = arg;
-    struct bus_ctx ctx = {.request_id = p->request_id};
-    ProtobufCMessage *out = NULL;
-    int timeout = rpc_timeout(p->g) < READY_PING_MS ? rpc_timeout(p->g) : READY_PING_MS;
-    p->code = bus_call(p->g->bus, p->service, "ping", &ctx, NULL, &mkt__ping_reply__descriptor, &out, timeout, &p->e);
-    if (p->code == ERR_OK)
-        p->reply = (Mkt__PingReply *)out;
-    return NULL;
+static void readyz_refresh(struct gateway *g, const struct gateway_req *r) {
+    struct bus_ping pings[N_READY];
+    bool connected = bus_connected(g->bus);
+    int timeout = rpc_timeout(g) < READY_PING_MS ? rpc_timeout(g) : READY_PING_MS;
+    bus_ping_all(g->bus, ready_services, N_READY, r->request_id, timeout, pings);
+    pthread_mutex_lock(&g->readyz.mu);
+    g->readyz.connected = connected;
+    memcpy(g->readyz.pings, pings, sizeof pings);
+    g->readyz.at_mono_us = clock_mono_us();
+    pthread_mutex_unlock(&g->readyz.mu);
 }
 
 void gateway_get_readyz(struct gateway *g, const struct gateway_req *r, struct http_response *res) {
-    struct ping pings[N_READY];
-    json_t *services = json_object();
-    bool connected = bus_connected(g->bus);
-    bool ready = connected && !atomic_load(&g->draining);
-    for (size_t i = 0; i < N_READY; i++) {
-        pings[i] = (struct ping){.g = g, .service = ready_services[i], .request_id = r->request_id,
-                                 .code = ERR_UNAVAILABLE};
-        if (connected)
-            pings[i].threaded = pthread_create(&pings[i].thread, NULL, ping_run, &pings[i]) == 0;
-        if (connected && !pings[i].threaded)
-            ping_run(&pings[i]); /* no thread to spare: ask inline */
+    struct gateway_readyz snap = {.connected = false};
+    for (size_t i = 0; i < N_READY; i++)
+        snap.pings[i].code = ERR_UNAVAILABLE;
+    bool fresh = false, have = readyz_copy(g, &snap, &fresh);
+    if (!fresh) {
+        /* The first probe ever waits for the first refresh; later ones take the stale answer. */
+        if (have ? pthread_mutex_trylock(&g->readyz.refresh_mu) == 0 : pthread_mutex_lock(&g->readyz.refresh_mu) == 0) {
+            if (!readyz_copy(g, &snap, &fresh) || !fresh) /* another refresh may have just ended */
+                readyz_refresh(g, r);
+            pthread_mutex_unlock(&g->readyz.refresh_mu);
+            readyz_copy(g, &snap, &fresh);
+        }
     }
+    bool draining = atomic_load(&g->draining);
+    bool ready = snap.connected && !draining;
+    json_t *services = json_object();
     for (size_t i = 0; i < N_READY; i++) {
-        struct ping *p = &pings[i];
-        if (p->threaded)
-            pthread_join(p->thread, NULL);
+        const struct bus_ping *p = &snap.pings[i];
         json_t *state;
         if (p->code == ERR_OK) {
-            state = json_pack("{s:s,s:s,s:I}", "state", "up", "version", p->reply->version ? p->reply->version : "",
-                              "uptime_s", (json_int_t)p->reply->uptime_s);
-            protobuf_c_message_free_unpacked(&p->reply->base, NULL);
+            state = json_pack("{s:s,s:s,s:I}", "state", "up", "version", p->version, "uptime_s",
+                              (json_int_t)p->uptime_s);
         } else {
             ready = false;
             state = json_pack("{s:s,s:s}", "state", "down", "error", err_code_name(p->code));
         }
-        json_object_set_new(services, p->service, state);
+        json_object_set_new(services, ready_services[i], state);
     }
     json_t *body = json_pack("{s:s,s:s,s:o}", "status", ready ? "ready" : "not_ready", "nats",
-                             connected ? "connected" : "disconnected", "services", services);
-    if (atomic_load(&g->draining))
+                             snap.connected ? "connected" : "disconnected", "services", services);
+    if (draining)
         json_object_set_new(body, "draining", json_true());
     http_response_json(res, ready ? 200 : 503, body);
     http_response_header(res, "Cache-Control", "no-store");

@@ -61,26 +61,38 @@ done:
     return code;
 }
 
+static err_code on_account_created(const struct consumer_msg *m, struct err *e) { return on_account(m, true, e); }
+static err_code on_account_deleted(const struct consumer_msg *m, struct err *e) { return on_account(m, false, e); }
+static err_code on_outscale_attached(const struct consumer_msg *m, struct err *e) { return on_outscale(m, true, e); }
+static err_code on_outscale_detached(const struct consumer_msg *m, struct err *e) { return on_outscale(m, false, e); }
+
+/* The events that plan EIM work; organization.*, account.updated, eim.*: nothing to plan (the
+ * consumer acknowledges them without effect). */
+static const struct consumer_route routes[] = {
+    {EVENT_PREFIX "account.created", on_account_created},
+    {EVENT_PREFIX "account.deleted", on_account_deleted},
+    {EVENT_PREFIX "outscale_account.attached", on_outscale_attached},
+    {EVENT_PREFIX "outscale_account.detached", on_outscale_detached},
+};
+
 err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
     const char *type = m->event->type ? m->event->type : "";
-    if (strcmp(type, EVENT_PREFIX "account.created") == 0)
-        return on_account(m, true, e);
-    if (strcmp(type, EVENT_PREFIX "account.deleted") == 0)
-        return on_account(m, false, e);
-    if (strcmp(type, EVENT_PREFIX "outscale_account.attached") == 0)
-        return on_outscale(m, true, e);
-    if (strcmp(type, EVENT_PREFIX "outscale_account.detached") == 0)
-        return on_outscale(m, false, e);
-    return ERR_OK; /* organization.*, account.updated, eim.*: nothing to plan */
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (events_type_matches(routes[i].type, type))
+            return routes[i].fn(m, e);
+    return ERR_OK;
 }
 
 err_code consumers_start(struct identity *id, struct svc *s, struct err *e) {
-    /* Copied by consumer_start; the strings it points at live in `id`. */
+    /* Copied by consumer_start; the durable name lives in `id`, the table is static. The filter
+     * stays identity.> (not the narrowest cover of the routes, which is the same here) so that
+     * the durable keeps its existing server-side configuration. */
     struct consumer_spec spec = {
         .stream = "EVENTS",
         .durable = id->cfg.consumer_name,
         .filter = EVENTS_SUBJECT_PREFIX "identity.>",
-        .fn = consumers_on_event,
+        .routes = routes,
+        .n_routes = sizeof routes / sizeof routes[0],
         .inbox = true,
     };
     return svc_consume(s, &spec, e);

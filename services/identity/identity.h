@@ -6,6 +6,7 @@
 #define IDENTITY_IDENTITY_H
 
 #include <libpq-fe.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "clock.h"
@@ -48,14 +49,24 @@ struct identity {
     struct vault *vault;                  /* owned */
     struct password_params argon2;
     char dummy_hash[PASSWORD_HASH_MAX];   /* verified when the e-mail is unknown: same work either way */
-    bool stopping;                        /* atomic: set when the drain begins */
+    atomic_bool stopping;                 /* set when the drain begins */
     /* maintenance hook only */
     PGconn *maint_db;                     /* owned; opened lazily */
     mkt_time next_prune_at;
 };
 
 static inline bool identity_stopping(const struct identity *id) {
-    return __atomic_load_n(&id->stopping, __ATOMIC_ACQUIRE);
+    return atomic_load(&id->stopping);
 }
+
+/* identity.c: what the loaded settings imply (Region check, argon2id parameters and the dummy
+ * hash, the vault); before svc_open_db. */
+err_code identity_prepare(struct identity *id, struct err *e) MKT_MUST_USE;
+/* The svc hooks: maintenance (EIM jobs, detachments, reconciliation, pruning) and on_drain (the
+ * maintenance loops stop early). */
+void identity_maintenance(struct svc *s, struct worker *w);
+void identity_on_drain(struct svc *s);
+/* Frees what identity_prepare and the maintenance hook made; safe after a failed start. */
+void identity_cleanup(struct identity *id);
 
 #endif

@@ -1,21 +1,17 @@
 /* The identity service: organizations, accounts and roles, passwords, sessions, 2FA, OUTSCALE
- * accounts and the platform's EIM users in them (ORG, ACC and AUTH rules). This file only wires
- * the process together: configuration, the vault, the database (and the configured operator),
- * NATS, the methods, the EIM consumer and the maintenance duties. */
+ * accounts and the platform's EIM users in them (ORG, ACC and AUTH rules). This file is the boot
+ * script: the settings table and the wiring (the vault, the database and the configured
+ * operator, NATS, the methods, the EIM consumer, the maintenance duties); identity.c holds the
+ * start-up logic and the svc hooks. */
 #include <curl/curl.h>
-#include <sodium.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "consumers.h"
-#include "crypto.h"
 #include "handlers.h"
 #include "identity.h"
 #include "log.h"
-#include "maintenance.h"
 #include "operator.h"
 #include "svc.h"
-#include "validation.h"
 
 #define C(field) offsetof(struct identity_config, field)
 static const struct config_field identity_fields[] = {
@@ -67,60 +63,32 @@ static const struct config_field identity_fields[] = {
 };
 #undef C
 
-/* Loads and checks identity's settings, then what depends on them: the vault and the argon2id
- * parameters (with the dummy hash that unknown e-mails are verified against). */
-static err_code load_config(struct identity *id, struct err *e) {
-    err_code code = config_load(identity_fields, CONFIG_COUNT(identity_fields), &id->cfg, e);
-    if (code != ERR_OK)
-        return err_wrap(e, "configuration");
-    config_log(identity_fields, CONFIG_COUNT(identity_fields), &id->cfg);
-    if (!validation_region_known(id->cfg.default_region))
-        return err_set(e, ERR_INVALID, "configuration: MKT_DEFAULT_REGION: unknown Region %s", id->cfg.default_region);
-    id->argon2.ops = (unsigned long long)id->cfg.argon2_ops;
-    id->argon2.mem_bytes = (size_t)id->cfg.argon2_mem_kib * 1024;
-    if (password_params_check(&id->argon2, e) != ERR_OK)
-        return err_wrap(e, "configuration");
-    if (vault_new(id->cfg.vault_key, id->cfg.vault_previous_keys, &id->vault, e) != ERR_OK)
-        return err_wrap(e, "configuration");
-    char random_password[48];
-    crypto_token(random_password, sizeof random_password, 24);
-    code = password_hash(&id->argon2, random_password, id->dummy_hash, e);
-    sodium_memzero(random_password, sizeof random_password);
-    log_info("vault key %s; argon2id t=%lld m=%lld KiB", vault_key_id(id->vault), id->cfg.argon2_ops,
-             id->cfg.argon2_mem_kib);
-    return code;
-}
-
-static void on_maintenance(struct svc *s) { maintenance_run(s->app); }
-
-static void on_drain(struct svc *s) {
-    struct identity *id = s->app;
-    __atomic_store_n(&id->stopping, true, __ATOMIC_RELEASE);
-}
-
 int main(void) {
-    struct identity id;
+    static struct identity id;
     struct svc s;
     struct err e = {0};
     int rc = 1;
-    memset(&id, 0, sizeof id);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     id.svc = &s;
-    if (svc_init(&s, "identity", &id, true, &e) != ERR_OK || load_config(&id, &e) != ERR_OK ||
-        svc_open_db(&s, &e) != ERR_OK || operator_ensure(&id, s.cfg.pg_dsn, &e) != ERR_OK ||
-        svc_connect(&s, &e) != ERR_OK || svc_serve(&s, handlers_methods, handlers_methods_count, &e) != ERR_OK ||
-        consumers_start(&id, &s, &e) != ERR_OK) {
-        log_error("start: %s: %s", err_code_name(e.code), e.msg);
-        goto done;
+    if (svc_init(&s, "identity", &id, true, &e) != ERR_OK ||
+        config_load(identity_fields, CONFIG_COUNT(identity_fields), &id.cfg, &e) != ERR_OK) {
+        err_wrap(&e, "configuration");
+        goto fail;
     }
-    s.maintenance = on_maintenance;
-    s.on_drain = on_drain;
+    config_log(identity_fields, CONFIG_COUNT(identity_fields), &id.cfg);
+    if (identity_prepare(&id, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
+        operator_ensure(&id, s.cfg.pg_dsn, &e) != ERR_OK || svc_connect(&s, &e) != ERR_OK ||
+        svc_serve(&s, handlers_methods, handlers_methods_count, &e) != ERR_OK || consumers_start(&id, &s, &e) != ERR_OK)
+        goto fail;
+    s.maintenance = identity_maintenance;
+    s.on_drain = identity_on_drain;
     rc = svc_run(&s);
+    goto done;
+fail:
+    log_error("start: %s: %s", err_code_name(e.code), e.msg);
 done:
     svc_cleanup(&s);
-    maintenance_cleanup(&id);
-    vault_free(id.vault);
-    sodium_memzero(id.dummy_hash, sizeof id.dummy_hash);
+    identity_cleanup(&id);
     curl_global_cleanup();
     return rc;
 }

@@ -108,12 +108,10 @@ done:
     return code;
 }
 
-static const struct consumers_route *route_of(const char *type, size_t *index) {
+static const struct consumers_route *route_of(const char *type) {
     for (size_t i = 0; type && i < consumers_routes_count; i++)
-        if (strcmp(consumers_routes[i].event_type, type) == 0) {
-            *index = i;
+        if (strcmp(consumers_routes[i].event_type, type) == 0)
             return &consumers_routes[i];
-        }
     return NULL;
 }
 
@@ -141,8 +139,7 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
     struct notifier *n = m->worker->app;
     const Mkt__Event *ev = m->event;
     const char *type = ev->type && *ev->type ? ev->type : m->subject + strlen(EVENTS_SUBJECT_PREFIX);
-    size_t index = 0;
-    const struct consumers_route *route = route_of(type, &index);
+    const struct consumers_route *route = route_of(type);
     err_code code = ERR_OK;
     Mkt__Mail__RecipientsReply *reply = NULL;
     struct plan_recipient *rcpts = NULL;
@@ -151,8 +148,8 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
         log_warn("event %s of type %s: no mail for it (not routed)", ev->id, type);
         goto done;
     }
-    /* durables[0] is the MAIL consumer; the routes' follow in order (consumers_start). */
-    const char *durable = n->durables[1 + index];
+    /* durables[0] is the MAIL consumer, durables[1] the EVENTS one (consumers_start). */
+    const char *durable = n->durables[1];
     bool seen = false;
     if ((code = inbox_seen(m->worker->db, durable, ev->id, &seen, e)) != ERR_OK)
         goto done;
@@ -216,35 +213,34 @@ done:
 }
 
 err_code consumers_start(struct notifier *n, struct err *e) {
-    int k = 0;
-    snprintf(n->durables[k], sizeof n->durables[k], "%s-mail", n->cfg.consumer_name);
-    snprintf(n->filters[k], sizeof n->filters[k], "%s", n->cfg.mail_subjects);
+    snprintf(n->durables[0], sizeof n->durables[0], "%s-mail", n->cfg.consumer_name);
+    snprintf(n->filters[0], sizeof n->filters[0], "%s", n->cfg.mail_subjects);
     struct consumer_spec mail = {
         .stream = "MAIL",
-        .durable = n->durables[k],
-        .filter = n->filters[k],
+        .durable = n->durables[0],
+        .filter = n->filters[0],
         .fn = consumers_on_command,
         .inbox = true,
         .max_deliver = MAX_DELIVER,
     };
     err_code code = svc_consume(n->svc, &mail, e);
-    for (size_t i = 0; code == ERR_OK && n->cfg.consume_events && i < consumers_routes_count; i++) {
-        k++;
-        const char *type = consumers_routes[i].event_type;
-        snprintf(n->durables[k], sizeof n->durables[k], "%s-%s", n->cfg.consumer_name, type);
-        for (char *p = n->durables[k]; *p; p++)
-            if (*p == '.')
-                *p = '-'; /* durable names may not contain dots */
-        snprintf(n->filters[k], sizeof n->filters[k], EVENTS_SUBJECT_PREFIX "%s", type);
-        struct consumer_spec spec = {
-            .stream = "EVENTS",
-            .durable = n->durables[k],
-            .filter = n->filters[k],
-            .fn = consumers_on_event,
-            .inbox = false, /* the function claims the inbox itself, after the RPC */
-            .max_deliver = MAX_DELIVER,
-        };
-        code = svc_consume(n->svc, &spec, e);
-    }
-    return code;
+    if (code != ERR_OK || !n->cfg.consume_events)
+        return code;
+    /* One durable for every routed event type: its filter is the narrowest subject covering the
+     * routes (mkt.evt.catalog.>); other types under it are acknowledged without effect. */
+    if (consumers_routes_count > NOTIFIER_MAX_ROUTES)
+        return err_set(e, ERR_INTERNAL, "notifier: %zu event routes, at most %d", consumers_routes_count,
+                       NOTIFIER_MAX_ROUTES);
+    for (size_t i = 0; i < consumers_routes_count; i++)
+        n->event_routes[i] = (struct consumer_route){consumers_routes[i].event_type, consumers_on_event};
+    snprintf(n->durables[1], sizeof n->durables[1], "%s-events", n->cfg.consumer_name);
+    struct consumer_spec events = {
+        .stream = "EVENTS",
+        .durable = n->durables[1],
+        .routes = n->event_routes,
+        .n_routes = consumers_routes_count,
+        .inbox = false, /* the function claims the inbox itself, after the RPC */
+        .max_deliver = MAX_DELIVER,
+    };
+    return svc_consume(n->svc, &events, e);
 }

@@ -3,11 +3,12 @@
  *   - MAIL (durable "<MKT_NOTIFIER_CONSUMER>-mail", subjects MKT_MAIL_SUBJECTS): mail commands
  *     (mkt.mail.Command) carrying their recipients and secrets; an inbox consumer (lib/events
  *     opens the transaction);
- *   - EVENTS (one durable per routed event type, "<MKT_NOTIFIER_CONSUMER>-<type with dashes>"):
- *     events that call for a mail; the recipients and variables come from the service owning the
- *     event (mkt.rpc.<service>.mail_recipients, see proto/mail.proto). That call runs with no
- *     transaction open: these are non-inbox consumers whose function, after the call, claims the
- *     inbox row (key: the durable name) and inserts the rows in a transaction of its own.
+ *   - EVENTS (one durable, "<MKT_NOTIFIER_CONSUMER>-events", carrying every routed event type
+ *     in its type -> handler table; filter: the narrowest subject covering the routes): events
+ *     that call for a mail; the recipients and variables come from the service owning the event
+ *     (mkt.rpc.<service>.mail_recipients, see proto/mail.proto). That call runs with no
+ *     transaction open: a non-inbox consumer whose function, after the call, claims the inbox row
+ *     (key: the durable name) and inserts the rows in a transaction of its own.
  * A bad message (unknown template, missing variable, malformed address) is ERR_INVALID: it is
  * dead-lettered at once with the reason in the log and the DLQ header, never retried. */
 #ifndef NOTIFIER_CONSUMERS_H
@@ -27,7 +28,7 @@ struct consumers_route {
 extern const struct consumers_route consumers_routes[];
 extern const size_t consumers_routes_count;
 
-/* Starts the MAIL consumer and (unless MKT_MAIL_EVENTS=false) one EVENTS consumer per route. */
+/* Starts the MAIL consumer and (unless MKT_MAIL_EVENTS=false) the EVENTS consumer. */
 err_code consumers_start(struct notifier *n, struct err *e) MKT_MUST_USE;
 
 /* The consumer functions, exposed for tests (m->worker->app is the notifier). */

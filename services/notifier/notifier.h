@@ -4,12 +4,15 @@
 #ifndef NOTIFIER_NOTIFIER_H
 #define NOTIFIER_NOTIFIER_H
 
+#include <limits.h>
 #include <stdbool.h>
 
 #include "svc.h"
 #include "templates.h"
 
 struct delivery;
+
+#define NOTIFIER_MAX_ROUTES 16 /* event types the EVENTS consumer may route (consumers.c) */
 
 /* The notifier's own settings (main.c declares the table). */
 struct notifier_config {
@@ -42,6 +45,25 @@ struct notifier {
     /* consumer names and filters: the consumer specs point at them for the process's life */
     char durables[SVC_MAX_CONSUMERS][96];
     char filters[SVC_MAX_CONSUMERS][128];
+    struct consumer_route event_routes[NOTIFIER_MAX_ROUTES]; /* the EVENTS consumer's table */
+    /* storage of settings rewritten at start (notifier.c) */
+    char public_url_buf[512];
+    char templates_dir_buf[PATH_MAX + 64];
 };
+
+/* Checks the settings across fields (addresses, URLs, lease vs SMTP time limit) and fills the
+ * defaults that need looking up (the templates folder); every setting is already loaded. */
+err_code notifier_check_config(struct notifier *n, struct err *e) MKT_MUST_USE;
+/* Loads the templates and creates the delivery module (before svc_open_db). */
+err_code notifier_prepare(struct notifier *n, struct err *e) MKT_MUST_USE;
+/* After svc_serve: the consumers and the delivery loop. */
+err_code notifier_start(struct notifier *n, struct err *e) MKT_MUST_USE;
+/* The svc hooks: maintenance (delivery kicks, stats, pruning), on_drain (no new deliveries),
+ * on_drain_wait (the deliveries in hand, until the drain deadline). */
+void notifier_maintenance(struct svc *s, struct worker *w);
+void notifier_on_drain(struct svc *s);
+bool notifier_drain_wait(struct svc *s, int64_t until_mono_us);
+/* Frees what notifier_prepare and notifier_start made; safe after a failed start. */
+void notifier_cleanup(struct notifier *n);
 
 #endif

@@ -50,7 +50,7 @@ static void server_start(struct server *s, const char *service, int id) {
 }
 
 static void server_stop(struct server *s) {
-    bus_stop_serving(s->bus);
+    bus_stop_serving(s->bus, 5000);
     pool_drain(s->pool, 5000);
     pool_free(s->pool);
     bus_free(s->bus);

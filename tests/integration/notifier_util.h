@@ -321,7 +321,7 @@ __attribute__((unused)) static void nt_setenv(struct nt *t, const char *fmt, con
 /* Durable consumers on MAIL (a work-queue stream) must not overlap: a test's own must go when it
  * ends, and a platform-named one left by another test binary (th_spawn_notifier) must go before
  * this test creates its own. */
-static const char *const nt_event_durables[] = {"catalog-version-published", "catalog-version-unpublished",
+static const char *const nt_event_durables[] = {"events", "catalog-version-published", "catalog-version-unpublished",
                                                 "catalog-product-unpublished"};
 
 __attribute__((unused)) static void nt_delete_consumer(struct bus *b, const char *stream, const char *name) {

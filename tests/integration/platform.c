@@ -1,7 +1,8 @@
 /* The platform as a whole: every service and the gateway against real PostgreSQL and NATS.
  * Readiness reflects the services actually answering `ping`; GET /v1/regions travels HTTP ->
  * gateway -> NATS -> catalog -> PostgreSQL and back; errors have the JSON shape and a request id;
- * a missing service turns into 503, not a hang; every process exits 0 on SIGTERM (the drain). */
+ * a missing service turns into 503, not a hang, and probes are answered from a one-second cache;
+ * every process exits 0 on SIGTERM (the drain). */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "harness.h"
 
 static const char *const services[] = {"identity", "catalog", "publisher", "billing", "notifier"};
@@ -47,6 +49,11 @@ static int get(const char *url, const char *path, char **body) {
 static bool ready(void *arg) {
     struct platform *p = arg;
     return get(p->url, "/readyz", NULL) == 200;
+}
+
+static bool not_ready(void *arg) {
+    struct platform *p = arg;
+    return get(p->url, "/readyz", NULL) == 503;
 }
 
 static void platform_start(struct platform *p) {
@@ -115,7 +122,15 @@ Test(platform, regions_readiness_errors_and_drain, .timeout = 180) {
 
     /* a stopped catalog: readiness 503 and the regions call fails fast with 503, no hang */
     cr_assert_eq(th_stop(&p.procs[1], SIGTERM, 20000), 0, "catalog did not exit 0 after SIGTERM");
-    cr_expect_eq(get(p.url, "/readyz", NULL), 503);
+    /* the answer is cached for a second (GATEWAY_READYZ_CACHE_MS): 503 within two */
+    cr_expect(th_eventually(not_ready, &p, 2500), "readyz still 200 without the catalog");
+    /* a probe flood costs one round of pings per second: without the cache each of these would
+     * wait the 1 s ping timeout of the missing catalog */
+    int64_t t0 = clock_mono_us();
+    for (int i = 0; i < 10; i++)
+        cr_expect_eq(get(p.url, "/readyz", NULL), 503);
+    long ms = (long)((clock_mono_us() - t0) / 1000);
+    cr_expect_lt(ms, 4000, "10 probes took %ld ms: the readyz answer is not cached", ms);
     cr_expect_eq(get(p.url, "/v1/regions", &body), 503, "regions without catalog: %s", body);
     free(body);
     /* and back */

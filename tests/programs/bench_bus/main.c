@@ -216,7 +216,7 @@ static err_code bench_setup(struct bench *b, struct err *e) {
 
 static void bench_cleanup(struct bench *b) {
     if (b->server)
-        bus_stop_serving(b->server);
+        bus_stop_serving(b->server, 5000);
     if (b->bus_pool) {
         pool_drain(b->bus_pool, 2000);
         pool_free(b->bus_pool);
