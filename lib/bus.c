@@ -87,7 +87,7 @@ static void on_reconnected(natsConnection *nc, void *closure) {
     log_info("nats: reconnected");
 }
 
-err_code bus_connect(const char *servers, const char *name, struct bus **out, struct err *e) {
+err_code bus_new(const char *servers, const char *name, struct bus **out, struct err *e) {
     natsOptions *opts = NULL;
     struct bus *b = calloc(1, sizeof *b);
     char *list = strdup(servers ? servers : "");
@@ -338,7 +338,7 @@ struct rpc_job {
     natsMsg *msg;
 };
 
-static void rpc_run(struct worker *w, void *arg) {
+static void rpc_run(struct pool_worker *w, void *arg) {
     struct rpc_job *job = arg;
     struct bus *b = job->bus;
     natsMsg *msg = job->msg;

@@ -30,7 +30,7 @@ struct bus;
 
 /* Connects to a comma-separated server list ("nats://a:4222,nats://b:4222", at most 16) with
  * reconnects forever; `name` identifies the client in the server's monitoring. */
-err_code bus_connect(const char *servers, const char *name, struct bus **out, struct err *e) MKT_MUST_USE;
+err_code bus_new(const char *servers, const char *name, struct bus **out, struct err *e) MKT_MUST_USE;
 /* Drains subscriptions, flushes and closes; NULL is a no-op. */
 void bus_free(struct bus *b);
 bool bus_connected(struct bus *b);
@@ -61,7 +61,7 @@ err_code bus_call(struct bus *b, const char *service, const char *method, const 
 
 /* ---- server ---- */
 struct bus_call {
-    struct worker *worker;        /* borrowed: the worker's db connection and app state */
+    struct pool_worker *worker;        /* borrowed: the worker's db connection and app state */
     const Mkt__Request *req;      /* borrowed: request id and actor (req->actor may be NULL) */
     const ProtobufCMessage *in;   /* borrowed: unpacked payload of the method's input type */
     struct problems problems;     /* a refusal's problems, set with bus_refuse */

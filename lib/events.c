@@ -115,9 +115,9 @@ err_code events_publish(struct bus *b, const char *subject, const void *data, si
 
 struct msg_job;
 
-struct consumer {
+struct events_consumer {
     struct bus *bus;
-    struct consumer_spec spec;
+    struct events_consumer_spec spec;
     struct pool *pool;
     natsSubscription *sub;
     pthread_t thread;
@@ -127,7 +127,7 @@ struct consumer {
     char job_name[POOL_JOB_NAME_MAX];
     struct log_limiter refused_log;
     atomic_long refused;       /* messages the pool refused (queue full), since start */
-    /* the messages in hand (queued on the pool or running), for consumer_abandon */
+    /* the messages in hand (queued on the pool or running), for events_consumer_abandon */
     pthread_mutex_t mu;
     pthread_cond_t done;
     int in_flight;
@@ -135,15 +135,15 @@ struct consumer {
 };
 
 struct msg_job {
-    struct consumer *c;
+    struct events_consumer *c;
     natsMsg *msg;
     struct msg_job *prev, *next;
-    bool abandoned;            /* nak'ed by consumer_abandon: the result is ignored */
+    bool abandoned;            /* nak'ed by events_consumer_abandon: the result is ignored */
 };
 
 static const struct backoff redelivery = {.base = 500, .cap = 30000}; /* ms */
 
-static void jobs_unlink(struct consumer *c, struct msg_job *j) {
+static void jobs_unlink(struct events_consumer *c, struct msg_job *j) {
     if (j->prev)
         j->prev->next = j->next;
     else
@@ -153,9 +153,9 @@ static void jobs_unlink(struct consumer *c, struct msg_job *j) {
     j->prev = j->next = NULL;
 }
 
-/* Takes the job out of the list in hand; false when consumer_abandon already settled it. */
+/* Takes the job out of the list in hand; false when events_consumer_abandon already settled it. */
 static bool job_claim(struct msg_job *j) {
-    struct consumer *c = j->c;
+    struct events_consumer *c = j->c;
     pthread_mutex_lock(&c->mu);
     bool mine = !j->abandoned;
     if (mine)
@@ -166,7 +166,7 @@ static bool job_claim(struct msg_job *j) {
 
 /* Ends a job: one less in flight, the message and the job freed. */
 static void job_finish(struct msg_job *j) {
-    struct consumer *c = j->c;
+    struct events_consumer *c = j->c;
     natsMsg_Destroy(j->msg);
     free(j);
     pthread_mutex_lock(&c->mu);
@@ -193,7 +193,7 @@ bool events_type_matches(const char *pattern, const char *type) {
 }
 
 /* The handler of a message, or NULL when the table routes it nowhere. */
-static consumer_fn route_of(const struct consumer *c, const char *type) {
+static events_consumer_fn route_of(const struct events_consumer *c, const char *type) {
     if (!c->spec.routes)
         return c->spec.fn;
     for (size_t i = 0; i < c->spec.n_routes; i++)
@@ -218,7 +218,7 @@ static size_t shared_tokens(const char *a, const char *b) {
 }
 
 /* "mkt.evt." + the tokens every route shares + ">" (or the one route itself when it is exact). */
-bool events_routes_filter(const struct consumer_route *routes, size_t n_routes, char *buf, size_t n) {
+bool events_routes_filter(const struct events_route *routes, size_t n_routes, char *buf, size_t n) {
     if (!routes || n_routes == 0)
         return false;
     const char *first = routes[0].type;
@@ -248,7 +248,7 @@ bool events_routes_filter(const struct consumer_route *routes, size_t n_routes, 
 
 /* Publishes the message to the consumer's dead-letter subject; false when that failed (the
  * caller then leaves the message for redelivery rather than lose it). */
-static bool dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
+static bool dead_letter(struct events_consumer *c, natsMsg *msg, const char *reason) {
     bool ok = false;
     char subject[160];
     snprintf(subject, sizeof subject, DLQ_SUBJECT_PREFIX "%s", c->spec.durable);
@@ -269,8 +269,8 @@ static bool dead_letter(struct consumer *c, natsMsg *msg, const char *reason) {
     return ok;
 }
 
-static err_code run_handler(struct consumer *c, consumer_fn fn, struct worker *w, struct consumer_msg *m,
-                            struct err *e) {
+static err_code run_handler(struct events_consumer *c, events_consumer_fn fn, struct pool_worker *w,
+                            struct events_msg *m, struct err *e) {
     if (!c->spec.inbox)
         return fn(m, e);
     if (!w->db)
@@ -294,9 +294,9 @@ static err_code run_handler(struct consumer *c, consumer_fn fn, struct worker *w
     return code;
 }
 
-static void msg_run(struct worker *w, void *arg) {
+static void msg_run(struct pool_worker *w, void *arg) {
     struct msg_job *job = arg;
-    struct consumer *c = job->c;
+    struct events_consumer *c = job->c;
     natsMsg *msg = job->msg;
     struct err e = {0};
     jsMsgMetaData *meta = NULL;
@@ -316,17 +316,17 @@ static void msg_run(struct worker *w, void *arg) {
                              ? subject + strlen(EVENTS_SUBJECT_PREFIX)
                              : subject;
         log_set_context(ev->correlation_id, subject);
-        consumer_fn fn = route_of(c, type);
+        events_consumer_fn fn = route_of(c, type);
         if (!fn) {
             log_debug("%s: no handler for %s: acknowledged", c->spec.durable, type);
             code = ERR_OK;
         } else {
-            struct consumer_msg m = {.worker = w, .subject = subject, .event = ev, .delivery = delivery};
+            struct events_msg m = {.worker = w, .subject = subject, .event = ev, .delivery = delivery};
             code = run_handler(c, fn, w, &m, &e);
         }
     }
     if (!job_claim(job)) {
-        /* consumer_abandon nak'ed it at the drain deadline: the message is someone else's now. */
+        /* events_consumer_abandon nak'ed it at the drain deadline: the message is someone else's now. */
         log_warn("%s: %s finished after the drain deadline (%s): result ignored", c->spec.durable,
                  natsMsg_GetSubject(msg), err_code_name(code));
     } else if (code == ERR_OK) {
@@ -357,7 +357,7 @@ static void msg_cancel(void *arg) {
     job_finish(job);
 }
 
-static void hand_over(struct consumer *c, natsMsg *msg) {
+static void hand_over(struct events_consumer *c, natsMsg *msg) {
     struct msg_job *job = calloc(1, sizeof *job);
     if (!job) {
         natsMsg_Destroy(msg); /* not acked: redelivered after AckWait */
@@ -393,7 +393,7 @@ static void hand_over(struct consumer *c, natsMsg *msg) {
 /* Fetches while fewer than one batch is in flight, so the pool never idles between batches;
  * each job owns its message (acks and destroys it). Ends when stopped. */
 static void *consumer_run(void *arg) {
-    struct consumer *c = arg;
+    struct events_consumer *c = arg;
     while (!atomic_load(&c->stop)) {
         pthread_mutex_lock(&c->mu);
         while (c->in_flight >= c->spec.batch && !atomic_load(&c->stop))
@@ -427,9 +427,9 @@ static void *consumer_run(void *arg) {
     return NULL;
 }
 
-err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct pool *pool, struct consumer **out,
-                        struct err *e) {
-    struct consumer *c = calloc(1, sizeof *c);
+err_code events_consumer_start(struct bus *b, const struct events_consumer_spec *spec, struct pool *pool,
+                               struct events_consumer **out, struct err *e) {
+    struct events_consumer *c = calloc(1, sizeof *c);
     if (!c)
         return err_set(e, ERR_INTERNAL, "consumer: out of memory");
     c->bus = b;
@@ -439,13 +439,13 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
     pthread_cond_init(&c->done, NULL);
     if (!c->spec.filter) {
         if (strcmp(c->spec.stream, "EVENTS") != 0 || !events_routes_filter(c->spec.routes, c->spec.n_routes, c->filter, sizeof c->filter)) {
-            consumer_free(c);
+            events_consumer_free(c);
             return err_set(e, ERR_INVALID, "consumer %s: no filter subject", spec->durable);
         }
         c->spec.filter = c->filter;
     }
     if ((!c->spec.fn && !c->spec.routes) || (c->spec.routes && c->spec.n_routes == 0)) {
-        consumer_free(c);
+        events_consumer_free(c);
         return err_set(e, ERR_INVALID, "consumer %s: no handler", spec->durable);
     }
     if (c->spec.max_deliver <= 0)
@@ -472,11 +472,11 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
     if (s != NATS_OK) {
         err_code code = err_set(e, ERR_UNAVAILABLE, "consumer %s on %s: %s (%d)", c->spec.durable, c->spec.stream,
                                 natsStatus_GetText(s), (int)jerr);
-        consumer_free(c);
+        events_consumer_free(c);
         return code;
     }
     if (pthread_create(&c->thread, NULL, consumer_run, c) != 0) {
-        consumer_free(c);
+        events_consumer_free(c);
         return err_set(e, ERR_INTERNAL, "consumer %s: cannot start thread", spec->durable);
     }
     c->thread_running = true;
@@ -486,7 +486,7 @@ err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct 
     return ERR_OK;
 }
 
-void consumer_stop(struct consumer *c) {
+void events_consumer_stop(struct events_consumer *c) {
     if (!c)
         return;
     atomic_store(&c->stop, true);
@@ -495,18 +495,18 @@ void consumer_stop(struct consumer *c) {
     pthread_mutex_unlock(&c->mu);
 }
 
-int consumer_in_flight(struct consumer *c) {
+int events_consumer_in_flight(struct events_consumer *c) {
     pthread_mutex_lock(&c->mu);
     int n = c->in_flight;
     pthread_mutex_unlock(&c->mu);
     return n;
 }
 
-int consumer_abandon(struct consumer *c) {
+int events_consumer_abandon(struct events_consumer *c) {
     /* First let the fetch in progress end (within its 500 ms expiry): a pull request still open
      * would receive the redeliveries of these very naks, and this process is about to die with
      * them, so they would wait for AckWait instead of going to the next consumer at once. */
-    consumer_stop(c);
+    events_consumer_stop(c);
     if (c->thread_running)
         pthread_join(c->thread, NULL);
     c->thread_running = false;
@@ -523,10 +523,10 @@ int consumer_abandon(struct consumer *c) {
     return n;
 }
 
-void consumer_free(struct consumer *c) {
+void events_consumer_free(struct events_consumer *c) {
     if (!c)
         return;
-    consumer_stop(c);
+    events_consumer_stop(c);
     if (c->thread_running)
         pthread_join(c->thread, NULL); /* a fetch in progress ends within its 500 ms */
     c->thread_running = false;

@@ -55,26 +55,26 @@ err_code events_publish(struct bus *b, const char *subject, const void *data, si
                         int timeout_ms, struct err *e) MKT_MUST_USE;
 
 /* ---- consumers ---- */
-struct consumer_msg {
-    struct worker *worker;     /* borrowed */
+struct events_msg {
+    struct pool_worker *worker;     /* borrowed */
     PGconn *tx;                /* open transaction (inbox consumers), else NULL */
     const char *subject;
     const Mkt__Event *event;   /* unpacked envelope (EVENTS and MAIL both carry mkt.Event) */
     int delivery;              /* 1 on first delivery */
 };
 
-typedef err_code (*consumer_fn)(const struct consumer_msg *m, struct err *e);
+typedef err_code (*events_consumer_fn)(const struct events_msg *m, struct err *e);
 
 /* One line of a consumer's type -> handler table. `type` is an event type ("catalog.version.
  * published") or a pattern in NATS token syntax ("catalog.version.*", "identity.>"), matched
  * against the envelope's type (the subject without "mkt.evt." when the envelope has none). The
  * first matching line wins. */
-struct consumer_route {
+struct events_route {
     const char *type;
-    consumer_fn fn;
+    events_consumer_fn fn;
 };
 
-struct consumer_spec {
+struct events_consumer_spec {
     const char *stream;        /* "EVENTS" or "MAIL" */
     const char *durable;       /* durable name, e.g. "notifier-events" (also the inbox key) */
     /* Subject filter of the durable consumer, e.g. "mkt.evt.catalog.>". NULL with `routes` on
@@ -83,10 +83,10 @@ struct consumer_spec {
      * FilterSubjects; with 2.10 the routes can become the consumer's filter subjects. */
     const char *filter;
     /* Either one function for every message... */
-    consumer_fn fn;
+    events_consumer_fn fn;
     /* ...or a table: a message whose type matches no line is acknowledged without effect (and
      * without inbox record), so one durable serves several event types. */
-    const struct consumer_route *routes;  /* borrowed; must outlive the consumer */
+    const struct events_route *routes;  /* borrowed; must outlive the consumer */
     size_t n_routes;
     bool inbox;                /* run fn in a transaction with the inbox record */
     int max_deliver;           /* default 8 */
@@ -98,28 +98,28 @@ struct consumer_spec {
 bool events_type_matches(const char *pattern, const char *type);
 /* The narrowest single subject filter on EVENTS covering every route, into buf; false when there
  * is no route or buf is too small. */
-bool events_routes_filter(const struct consumer_route *routes, size_t n_routes, char *buf, size_t n);
+bool events_routes_filter(const struct events_route *routes, size_t n_routes, char *buf, size_t n);
 
-struct consumer;
+struct events_consumer;
 /* Creates the durable consumer if needed and starts fetching on its own thread; every message is
  * a job on `pool` (named "consumer <durable>"). A message the pool refuses (queue full) is
  * nak'ed for redelivery a second later, counted and logged at most once a second. */
-err_code consumer_start(struct bus *b, const struct consumer_spec *spec, struct pool *pool, struct consumer **out,
-                        struct err *e) MKT_MUST_USE;
+err_code events_consumer_start(struct bus *b, const struct events_consumer_spec *spec, struct pool *pool,
+                               struct events_consumer **out, struct err *e) MKT_MUST_USE;
 /* Stops fetching; returns at once (a fetch in progress ends within half a second and what it
  * brings is nak'ed, not started). The messages already handed to the pool are still processed
  * and acknowledged. Any thread. */
-void consumer_stop(struct consumer *c);
+void events_consumer_stop(struct events_consumer *c);
 /* Messages fetched but not yet acknowledged (queued on the pool or running). */
-int consumer_in_flight(struct consumer *c);
+int events_consumer_in_flight(struct events_consumer *c);
 /* After a drain deadline: stops fetching and waits for the fetch in progress to end (up to half a
  * second: no pull request may stay open to receive the redeliveries), then naks every message
  * still in flight (queued or running) so that another consumer gets it at once; a handler still running on an abandoned message has its result
  * ignored (with an inbox, a later redelivery of a committed message is acknowledged without
  * effect). Returns how many were nak'ed. The pool's cancel callback naks queued jobs the same
  * way. */
-int consumer_abandon(struct consumer *c);
+int events_consumer_abandon(struct events_consumer *c);
 /* Stops fetching, waits for the messages in hand, frees; NULL is a no-op. */
-void consumer_free(struct consumer *c);
+void events_consumer_free(struct events_consumer *c);
 
 #endif

@@ -444,7 +444,7 @@ err_code http_server_start(const struct http_server_config *cfg, http_handler_fn
     *out = s;
     s = NULL;
 done:
-    http_server_free(s);
+    http_server_stop(s);
     return rc;
 }
 
@@ -482,7 +482,7 @@ bool http_server_wait_idle(struct http_server *s, int deadline_ms) {
     return true;
 }
 
-void http_server_free(struct http_server *s) {
+void http_server_stop(struct http_server *s) {
     if (!s)
         return;
     if (s->ticker_started) {

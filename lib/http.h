@@ -79,6 +79,6 @@ void http_server_quiesce(struct http_server *s);
  * deadline_ms; true when idle. For the drain: quiesce, wait, free. */
 bool http_server_wait_idle(struct http_server *s, int deadline_ms);
 /* Stops the server (open connections are closed) and frees it; NULL is a no-op. */
-void http_server_free(struct http_server *s);
+void http_server_stop(struct http_server *s);
 
 #endif

@@ -7,24 +7,24 @@
 #include "clock.h"
 #include "id.h"
 
-static const char *type_name(enum jv_type t) {
+static const char *type_name(enum jsonv_type t) {
     static const char *const n[] = {"a string", "an integer", "a number", "a boolean", "an object", "an array"};
     return n[t];
 }
 
-static bool has_type(const json_t *v, enum jv_type t) {
+static bool has_type(const json_t *v, enum jsonv_type t) {
     switch (t) {
-    case JV_STRING: return json_is_string(v);
-    case JV_INT: return json_is_integer(v);
-    case JV_NUMBER: return json_is_number(v);
-    case JV_BOOL: return json_is_boolean(v);
-    case JV_OBJECT: return json_is_object(v);
-    case JV_ARRAY: return json_is_array(v);
+    case JSONV_STRING: return json_is_string(v);
+    case JSONV_INT: return json_is_integer(v);
+    case JSONV_NUMBER: return json_is_number(v);
+    case JSONV_BOOL: return json_is_boolean(v);
+    case JSONV_OBJECT: return json_is_object(v);
+    case JSONV_ARRAY: return json_is_array(v);
     }
     return false;
 }
 
-long long jv_utf8_len(const char *s) {
+long long jsonv_utf8_len(const char *s) {
     long long n = 0;
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
@@ -40,7 +40,7 @@ long long jv_utf8_len(const char *s) {
     return n;
 }
 
-bool jv_is_email(const char *s) {
+bool jsonv_is_email(const char *s) {
     size_t len = strlen(s);
     if (len < 3 || len > 254)
         return false;
@@ -55,14 +55,14 @@ bool jv_is_email(const char *s) {
     return dot && dot > at + 1 && dot[1] != '\0' && !strstr(at + 1, "..") && at[1] != '.';
 }
 
-static err_code check_value(const json_t *v, const struct jv_field *f, enum jv_type type, const char *path,
+static err_code check_value(const json_t *v, const struct jsonv_field *f, enum jsonv_type type, const char *path,
                             struct err *e);
 
-static err_code check_string(const json_t *v, const struct jv_field *f, const char *path, struct err *e) {
+static err_code check_string(const json_t *v, const struct jsonv_field *f, const char *path, struct err *e) {
     const char *s = json_string_value(v);
     if (strlen(s) != json_string_length(v))
         return err_set(e, ERR_INVALID, "field '%s': must not contain NUL characters", path);
-    long long len = jv_utf8_len(s);
+    long long len = jsonv_utf8_len(s);
     if (len < 0)
         return err_set(e, ERR_INVALID, "field '%s': must be valid UTF-8", path);
     if (f->max && (len < f->min || len > f->max))
@@ -79,16 +79,16 @@ static err_code check_string(const json_t *v, const struct jv_field *f, const ch
     }
 format:
     switch (f->format) {
-    case JV_ANY: break;
-    case JV_EMAIL:
-        if (!jv_is_email(s))
+    case JSONV_ANY: break;
+    case JSONV_EMAIL:
+        if (!jsonv_is_email(s))
             return err_set(e, ERR_INVALID, "field '%s': must be an e-mail address", path);
         break;
-    case JV_UUID:
+    case JSONV_UUID:
         if (!id_is_uuid(s))
             return err_set(e, ERR_INVALID, "field '%s': must be a UUID", path);
         break;
-    case JV_TIME: {
+    case JSONV_TIME: {
         mkt_time t;
         if (clock_parse(s, &t) != 0)
             return err_set(e, ERR_INVALID, "field '%s': must be an ISO 8601 UTC time", path);
@@ -98,30 +98,30 @@ format:
     return ERR_OK;
 }
 
-static err_code check_value(const json_t *v, const struct jv_field *f, enum jv_type type, const char *path,
+static err_code check_value(const json_t *v, const struct jsonv_field *f, enum jsonv_type type, const char *path,
                             struct err *e) {
     if (!has_type(v, type))
         return err_set(e, ERR_INVALID, "field '%s': must be %s", path, type_name(type));
     switch (type) {
-    case JV_STRING: return check_string(v, f, path, e);
-    case JV_INT: {
+    case JSONV_STRING: return check_string(v, f, path, e);
+    case JSONV_INT: {
         long long x = json_integer_value(v);
         if ((f->min || f->max) && (x < f->min || x > f->max))
             return err_set(e, ERR_INVALID, "field '%s': must be from %lld to %lld", path, f->min, f->max);
         return ERR_OK;
     }
-    case JV_NUMBER: {
+    case JSONV_NUMBER: {
         double x = json_number_value(v);
         if ((f->min || f->max) && (x < (double)f->min || x > (double)f->max))
             return err_set(e, ERR_INVALID, "field '%s': must be from %lld to %lld", path, f->min, f->max);
         return ERR_OK;
     }
-    case JV_BOOL: return ERR_OK;
-    case JV_OBJECT: {
+    case JSONV_BOOL: return ERR_OK;
+    case JSONV_OBJECT: {
         if (!f->object)
             return ERR_OK;
         /* nested schema: recurse with the path as prefix */
-        const struct jv_schema *s = f->object;
+        const struct jsonv_schema *s = f->object;
         if (!s->allow_unknown) {
             const char *key;
             json_t *val;
@@ -134,7 +134,7 @@ static err_code check_value(const json_t *v, const struct jv_field *f, enum jv_t
             }
         }
         for (size_t i = 0; i < s->count; i++) {
-            const struct jv_field *c = &s->fields[i];
+            const struct jsonv_field *c = &s->fields[i];
             char sub[200];
             snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", c->name);
             const json_t *cv = json_object_get(v, c->name);
@@ -148,11 +148,11 @@ static err_code check_value(const json_t *v, const struct jv_field *f, enum jv_t
         }
         return ERR_OK;
     }
-    case JV_ARRAY: {
+    case JSONV_ARRAY: {
         size_t n = json_array_size(v);
         if (f->max && ((long long)n < f->min || (long long)n > f->max))
             return err_set(e, ERR_INVALID, "field '%s': must have %lld to %lld items", path, f->min, f->max);
-        struct jv_field item = *f; /* items share the field's enum, format and object schema */
+        struct jsonv_field item = *f; /* items share the field's enum, format and object schema */
         item.min = item.max = 0;
         for (size_t i = 0; i < n; i++) {
             char sub[200];
@@ -169,20 +169,20 @@ static err_code check_value(const json_t *v, const struct jv_field *f, enum jv_t
     return ERR_OK;
 }
 
-err_code jv_check(const json_t *value, const struct jv_schema *schema, struct err *e) {
-    struct jv_field root = {.name = "", .type = JV_OBJECT, .object = schema};
+err_code jsonv_check(const json_t *value, const struct jsonv_schema *schema, struct err *e) {
+    struct jsonv_field root = {.name = "", .type = JSONV_OBJECT, .object = schema};
     if (!json_is_object(value))
         return err_set(e, ERR_INVALID, "body: must be a JSON object");
-    return check_value(value, &root, JV_OBJECT, "", e);
+    return check_value(value, &root, JSONV_OBJECT, "", e);
 }
 
-err_code jv_parse(const char *body, size_t len, const struct jv_schema *schema, json_t **out, struct err *e) {
+err_code jsonv_parse(const char *body, size_t len, const struct jsonv_schema *schema, json_t **out, struct err *e) {
     json_error_t je;
     json_t *v = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
     if (!v)
         return err_set(e, ERR_INVALID, "body: not valid JSON (%s at line %d column %d)", je.text, je.line,
                        je.column);
-    if (jv_check(v, schema, e) != ERR_OK) {
+    if (jsonv_check(v, schema, e) != ERR_OK) {
         json_decref(v);
         return e ? e->code : ERR_INVALID;
     }

@@ -70,7 +70,7 @@ err_code outbox_mail(PGconn *tx, const char *kind, const char *organization_id, 
 
 /* ---- relay --------------------------------------------------------------------------------------- */
 
-struct relay {
+struct outbox_relay {
     char *dsn;
     struct bus *bus;
     jsCtx *js;              /* own context: its async error handler counts this relay's failures */
@@ -80,17 +80,17 @@ struct relay {
     atomic_bool stop;
     atomic_int publish_errors;
     atomic_long published;
-    int64_t drain_deadline; /* monotonic us; set by relay_free */
+    int64_t drain_deadline; /* monotonic us; set by outbox_relay_stop */
 };
 
 static void on_async_error(jsCtx *js, jsPubAckErr *pae, void *closure) {
     (void)js;
-    struct relay *r = closure;
+    struct outbox_relay *r = closure;
     atomic_fetch_add(&r->publish_errors, 1);
     log_warn("outbox relay: publish failed: %s", natsStatus_GetText(pae->Err));
 }
 
-static err_code relay_connect(struct relay *r, struct err *e) {
+static err_code relay_connect(struct outbox_relay *r, struct err *e) {
     if (r->db && PQstatus(r->db) == CONNECTION_OK)
         return ERR_OK;
     db_close(r->db);
@@ -106,7 +106,7 @@ static err_code relay_connect(struct relay *r, struct err *e) {
 }
 
 /* Publishes one batch; *count gets the number of rows sent. */
-static err_code relay_batch(struct relay *r, int *count, struct err *e) {
+static err_code relay_batch(struct outbox_relay *r, int *count, struct err *e) {
     PGresult *res = NULL;
     err_code code;
     *count = 0;
@@ -176,7 +176,7 @@ done:
     return code;
 }
 
-static void relay_cleanup_sent(struct relay *r) {
+static void relay_cleanup_sent(struct outbox_relay *r) {
     char before[40];
     struct err e;
     db_time_param(clock_now() - RELAY_KEEP_SENT_US, before, sizeof before);
@@ -186,7 +186,7 @@ static void relay_cleanup_sent(struct relay *r) {
 
 /* Sleeps until a NOTIFY, a stop request, or the polling interval. A lost connection is noticed
  * by relay_connect on the next turn. */
-static void relay_wait(struct relay *r, int ms) {
+static void relay_wait(struct outbox_relay *r, int ms) {
     struct err e;
     enum db_wake why;
     if (!r->db || PQstatus(r->db) != CONNECTION_OK) {
@@ -199,7 +199,7 @@ static void relay_wait(struct relay *r, int ms) {
 }
 
 static void *relay_run(void *arg) {
-    struct relay *r = arg;
+    struct outbox_relay *r = arg;
     struct err e = {0};
     int64_t last_cleanup = 0;
     int failures = 0;
@@ -238,8 +238,8 @@ static void *relay_run(void *arg) {
     return NULL;
 }
 
-err_code relay_start(const char *dsn, struct bus *b, struct relay **out, struct err *e) {
-    struct relay *r = calloc(1, sizeof *r);
+err_code outbox_relay_start(const char *dsn, struct bus *b, struct outbox_relay **out, struct err *e) {
+    struct outbox_relay *r = calloc(1, sizeof *r);
     if (!r || !(r->dsn = strdup(dsn))) {
         free(r);
         return err_set(e, ERR_INTERNAL, "relay: out of memory");
@@ -253,7 +253,7 @@ err_code relay_start(const char *dsn, struct bus *b, struct relay **out, struct 
     jo.PublishAsync.MaxPending = 4 * RELAY_BATCH;
     natsStatus s = natsConnection_JetStream(&r->js, bus_nats(b), &jo);
     if (s != NATS_OK || r->wake_fd < 0) {
-        relay_free(r, 0);
+        outbox_relay_stop(r, 0);
         return err_set(e, ERR_INTERNAL, "relay: %s", natsStatus_GetText(s));
     }
     /* Connect once up front so a bad DSN fails the start; later losses are retried. */
@@ -263,14 +263,14 @@ err_code relay_start(const char *dsn, struct bus *b, struct relay **out, struct 
     if (code != ERR_OK) {
         jsCtx_Destroy(r->js);
         r->js = NULL;
-        relay_free(r, 0);
+        outbox_relay_stop(r, 0);
         return code;
     }
     *out = r;
     return ERR_OK;
 }
 
-void relay_free(struct relay *r, int deadline_ms) {
+void outbox_relay_stop(struct outbox_relay *r, int deadline_ms) {
     if (!r)
         return;
     if (r->thread) {
@@ -289,4 +289,4 @@ void relay_free(struct relay *r, int deadline_ms) {
     free(r);
 }
 
-long relay_published(struct relay *r) { return atomic_load(&r->published); }
+long outbox_relay_published(struct outbox_relay *r) { return atomic_load(&r->published); }

@@ -24,12 +24,12 @@ err_code outbox_emit(PGconn *tx, const char *type, const char *organization_id, 
 err_code outbox_mail(PGconn *tx, const char *kind, const char *organization_id, const char *correlation_id,
                      const ProtobufCMessage *payload, struct err *e) MKT_MUST_USE;
 
-struct relay;
+struct outbox_relay;
 /* Starts the relay thread with its own connection to `dsn`. */
-err_code relay_start(const char *dsn, struct bus *b, struct relay **out, struct err *e) MKT_MUST_USE;
+err_code outbox_relay_start(const char *dsn, struct bus *b, struct outbox_relay **out, struct err *e) MKT_MUST_USE;
 /* Publishes what is pending (up to deadline_ms), stops and frees; NULL is a no-op. */
-void relay_free(struct relay *r, int deadline_ms);
+void outbox_relay_stop(struct outbox_relay *r, int deadline_ms);
 /* Rows published since start (for tests and stats). */
-long relay_published(struct relay *r);
+long outbox_relay_published(struct outbox_relay *r);
 
 #endif

@@ -32,16 +32,16 @@ struct pool {
     char *dsn;
     int n;
     pthread_t *threads;
-    struct worker *workers;
+    struct pool_worker *workers;
 };
 
 /* What a starting thread needs: its pool and its worker slot. */
 struct worker_boot {
     struct pool *pool;
-    struct worker *w;
+    struct pool_worker *w;
 };
 
-static void ensure_db(struct pool *p, struct worker *w) {
+static void ensure_db(struct pool *p, struct pool_worker *w) {
     if (!p->dsn)
         return;
     struct err e;
@@ -57,7 +57,7 @@ static void ensure_db(struct pool *p, struct worker *w) {
 /* A job must leave its connection as it found it: a transaction left open (or aborted) would
  * hold locks and leak into the next job on this worker. Roll back and say so loudly: it is a bug
  * in the job. */
-static void check_idle(struct pool *p, struct worker *w) {
+static void check_idle(struct pool *p, struct pool_worker *w) {
     if (!w->db)
         return;
     PGTransactionStatusType st = PQtransactionStatus(w->db);
@@ -78,7 +78,7 @@ static void *worker_run(void *arg) {
     struct worker_boot boot = *(struct worker_boot *)arg;
     free(arg);
     struct pool *p = boot.pool;
-    struct worker *w = boot.w;
+    struct pool_worker *w = boot.w;
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->head && !p->stopping)
@@ -106,7 +106,7 @@ static void *worker_run(void *arg) {
     return NULL;
 }
 
-err_code pool_new_with(const struct pool_config *cfg, struct pool **out, struct err *e) {
+err_code pool_new(const struct pool_config *cfg, struct pool **out, struct err *e) {
     if (cfg->workers < 1)
         return err_set(e, ERR_INVALID, "pool %s: need at least one worker", cfg->name ? cfg->name : "");
     if (cfg->queue_max < 0)
@@ -143,11 +143,6 @@ err_code pool_new_with(const struct pool_config *cfg, struct pool **out, struct 
     }
     *out = p;
     return ERR_OK;
-}
-
-err_code pool_new(int n, const char *dsn, void *app, struct pool **out, struct err *e) {
-    struct pool_config cfg = {.name = "pool", .workers = n, .queue_max = 0, .dsn = dsn, .app = app};
-    return pool_new_with(&cfg, out, e);
 }
 
 enum pool_refusal pool_submit_job(struct pool *p, const struct pool_job *job) {

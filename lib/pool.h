@@ -26,7 +26,7 @@
 
 #define POOL_JOB_NAME_MAX 96
 
-struct worker {
+struct pool_worker {
     int index;
     PGconn *db;   /* NULL when the pool has no DSN; reconnected with db_ensure before each job */
     void *app;    /* the service's state, as given to the pool */
@@ -35,7 +35,7 @@ struct worker {
     char job[POOL_JOB_NAME_MAX];
 };
 
-typedef void (*pool_job_fn)(struct worker *w, void *arg);
+typedef void (*pool_job_fn)(struct pool_worker *w, void *arg);
 /* Called instead of the job when the pool gives up on a queued job, on the thread that called
  * pool_cancel_queued or pool_free. Owns `arg` as the job would have. */
 typedef void (*pool_cancel_fn)(void *arg);
@@ -58,9 +58,7 @@ struct pool_job {
 struct pool;
 /* Starts the workers. Connections are opened lazily so that a service starts while PostgreSQL is
  * still coming up. *out is owned (pool_free). */
-err_code pool_new_with(const struct pool_config *cfg, struct pool **out, struct err *e) MKT_MUST_USE;
-/* The same with an unbounded queue and no name (kept for the callers that predate pool_config). */
-err_code pool_new(int n, const char *dsn, void *app, struct pool **out, struct err *e) MKT_MUST_USE;
+err_code pool_new(const struct pool_config *cfg, struct pool **out, struct err *e) MKT_MUST_USE;
 
 enum pool_refusal { POOL_QUEUED = 0, POOL_FULL, POOL_DRAINING };
 /* Queues a job. POOL_FULL (queue at queue_max) or POOL_DRAINING: the job is not queued and the

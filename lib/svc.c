@@ -93,7 +93,7 @@ err_code svc_open_db(struct svc *s, struct err *e) {
 
 static err_code connect_once(struct svc *s, struct err *e) {
     if (!s->bus) {
-        err_code code = bus_connect(s->cfg.nats_url, s->name, &s->bus, e);
+        err_code code = bus_new(s->cfg.nats_url, s->name, &s->bus, e);
         if (code != ERR_OK)
             return code;
         bus_set_pending_limits(s->bus, (int)s->cfg.rpc_pending_max, 64 << 20);
@@ -104,7 +104,7 @@ static err_code connect_once(struct svc *s, struct err *e) {
 err_code svc_connect(struct svc *s, struct err *e) {
     err_code code = with_retries(connect_once, s, "nats", e);
     if (code == ERR_OK && s->cfg.pg_dsn)
-        code = relay_start(s->cfg.pg_dsn, s->bus, &s->relay, e);
+        code = outbox_relay_start(s->cfg.pg_dsn, s->bus, &s->relay, e);
     return code;
 }
 
@@ -114,7 +114,7 @@ static err_code ensure_pool(struct svc *s, struct pool **p, const char *name, lo
         return ERR_OK;
     struct pool_config pc = {.name = name, .workers = (int)workers, .queue_max = (int)queue_max,
                              .dsn = s->cfg.pg_dsn, .app = s->app};
-    return pool_new_with(&pc, p, e);
+    return pool_new(&pc, p, e);
 }
 
 err_code svc_serve(struct svc *s, const struct bus_method *methods, size_t n, struct err *e) {
@@ -124,13 +124,13 @@ err_code svc_serve(struct svc *s, const struct bus_method *methods, size_t n, st
     return code;
 }
 
-err_code svc_consume(struct svc *s, const struct consumer_spec *spec, struct err *e) {
+err_code svc_consume(struct svc *s, const struct events_consumer_spec *spec, struct err *e) {
     if (s->n_consumers >= SVC_MAX_CONSUMERS)
         return err_set(e, ERR_INTERNAL, "consumer %s: more than %d consumers (SVC_MAX_CONSUMERS): use a route table",
                        spec->durable, SVC_MAX_CONSUMERS);
     err_code code = ensure_pool(s, &s->consumer_pool, "consumer", s->cfg.consumer_workers, s->cfg.consumer_queue_max, e);
     if (code == ERR_OK)
-        code = consumer_start(s->bus, spec, s->consumer_pool, &s->consumers[s->n_consumers], e);
+        code = events_consumer_start(s->bus, spec, s->consumer_pool, &s->consumers[s->n_consumers], e);
     if (code == ERR_OK)
         s->n_consumers++;
     return code;
@@ -144,7 +144,7 @@ struct drain_ctx {
     uv_async_t finished;
 };
 
-static void maintenance_job(struct worker *w, void *arg) {
+static void maintenance_job(struct pool_worker *w, void *arg) {
     struct svc *s = arg;
     s->maintenance(s, w);
     atomic_store(&s->maintenance_busy__, false);
@@ -180,14 +180,14 @@ static void abandon(struct svc *s, int64_t t0) {
         pool_counts(s->rpc_pool, NULL, &rpc_running);
         rpc_queued = pool_cancel_queued(s->rpc_pool); /* answered "unavailable" */
     }
-    /* consumer_abandon first: it waits for the fetches in progress to end, so that the naks
+    /* events_consumer_abandon first: it waits for the fetches in progress to end, so that the naks
      * (its own and those of the cancelled jobs) find no pull request of this process open. */
     int naked = 0;
     for (int i = 0; i < s->n_consumers; i++)
-        naked += consumer_abandon(s->consumers[i]);
+        naked += events_consumer_abandon(s->consumers[i]);
     if (s->consumer_pool) {
         pool_counts(s->consumer_pool, NULL, &msg_running);
-        msg_queued = pool_cancel_queued(s->consumer_pool); /* already nak'ed by consumer_abandon */
+        msg_queued = pool_cancel_queued(s->consumer_pool); /* already nak'ed by events_consumer_abandon */
     }
     if (s->job_pool) {
         pool_counts(s->job_pool, NULL, &job_running);
@@ -212,7 +212,7 @@ static void drain_thread(void *arg) {
     int64_t t0 = clock_mono_us(), until = t0 + s->cfg.drain_ms * 1000;
     bus_stop_serving(s->bus, ms_until(until));
     for (int i = 0; i < s->n_consumers; i++)
-        consumer_stop(s->consumers[i]);
+        events_consumer_stop(s->consumers[i]);
     bool idle = true;
     if (s->rpc_pool)
         idle = pool_drain_until(s->rpc_pool, until) && idle;
@@ -225,12 +225,12 @@ static void drain_thread(void *arg) {
     if (!idle)
         abandon(s, t0);
     for (int i = 0; i < s->n_consumers; i++) {
-        consumer_free(s->consumers[i]);
+        events_consumer_free(s->consumers[i]);
         s->consumers[i] = NULL;
     }
     s->n_consumers = 0;
     int left = ms_until(until);
-    relay_free(s->relay, left > 1000 ? left : 1000);
+    outbox_relay_stop(s->relay, left > 1000 ? left : 1000);
     s->relay = NULL;
     log_info("drained in %ld ms", (long)((clock_mono_us() - t0) / 1000));
     uv_async_send(&d->finished);
@@ -292,9 +292,9 @@ int svc_run(struct svc *s) {
 
 void svc_cleanup(struct svc *s) {
     for (int i = 0; i < s->n_consumers; i++)
-        consumer_free(s->consumers[i]);
+        events_consumer_free(s->consumers[i]);
     s->n_consumers = 0;
-    relay_free(s->relay, 0);
+    outbox_relay_stop(s->relay, 0);
     s->relay = NULL;
     pool_free(s->rpc_pool);
     pool_free(s->consumer_pool);

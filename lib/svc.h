@@ -67,7 +67,7 @@ struct svc;
 typedef void (*svc_hook_fn)(struct svc *s);
 /* The maintenance hook, on a job worker: `w->db` is that worker's own connection (NULL without
  * database), `w->app` the service's state. */
-typedef void (*svc_maintenance_fn)(struct svc *s, struct worker *w);
+typedef void (*svc_maintenance_fn)(struct svc *s, struct pool_worker *w);
 /* Waits for the service's own in-flight work until `until_mono_us` (clock_mono_us); false when
  * some is left at the deadline. */
 typedef bool (*svc_wait_fn)(struct svc *s, int64_t until_mono_us);
@@ -81,8 +81,8 @@ struct svc {
     struct pool *rpc_pool;          /* RPC handlers (svc_serve) */
     struct pool *consumer_pool;     /* consumer jobs (svc_consume) */
     struct pool *job_pool;          /* the maintenance hook and its jobs (svc_run) */
-    struct relay *relay;
-    struct consumer *consumers[SVC_MAX_CONSUMERS];
+    struct outbox_relay *relay;
+    struct events_consumer *consumers[SVC_MAX_CONSUMERS];
     int n_consumers;
     mkt_time started_at;
     /* Hooks, all optional; set before svc_run. */
@@ -110,7 +110,7 @@ err_code svc_connect(struct svc *s, struct err *e) MKT_MUST_USE;
 err_code svc_serve(struct svc *s, const struct bus_method *methods, size_t n, struct err *e) MKT_MUST_USE;
 /* Starts a durable consumer on the consumer pool (created by the first call); at most
  * SVC_MAX_CONSUMERS (ERR_INTERNAL beyond). */
-err_code svc_consume(struct svc *s, const struct consumer_spec *spec, struct err *e) MKT_MUST_USE;
+err_code svc_consume(struct svc *s, const struct events_consumer_spec *spec, struct err *e) MKT_MUST_USE;
 /* Runs the loop until a signal and the drain; returns the process exit code (0), or does not
  * return when the drain hits its deadline (exit status SVC_EXIT_DRAIN_TIMEOUT). */
 int svc_run(struct svc *s);

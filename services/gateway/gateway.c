@@ -45,7 +45,7 @@ bool gateway_drain_wait(struct svc *s, int64_t until_mono_us) {
 }
 
 void gateway_cleanup(struct gateway *g) {
-    http_server_free(g->http);
+    http_server_stop(g->http);
     g->http = NULL;
     gateway_token_cache_free(g->tokens);
     g->tokens = NULL;

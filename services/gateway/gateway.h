@@ -252,29 +252,29 @@ bool gateway_rate_take(struct gateway_rate *r, const char *client, int64_t now_m
 
 /* ---- request bodies and queries (schemas.c) ---- */
 
-extern const struct jv_schema gateway_schema_empty;
-extern const struct jv_schema gateway_schema_signup;
-extern const struct jv_schema gateway_schema_token_password;
-extern const struct jv_schema gateway_schema_forgot;
-extern const struct jv_schema gateway_schema_login;
-extern const struct jv_schema gateway_schema_change_password;
-extern const struct jv_schema gateway_schema_otp_code;
-extern const struct jv_schema gateway_schema_disable_2fa;
-extern const struct jv_schema gateway_schema_update_organization;
-extern const struct jv_schema gateway_schema_create_account;
-extern const struct jv_schema gateway_schema_update_account;
-extern const struct jv_schema gateway_schema_attach_outscale;
-extern const struct jv_schema gateway_schema_ugap;
-extern const struct jv_schema gateway_schema_validate;
+extern const struct jsonv_schema gateway_schema_empty;
+extern const struct jsonv_schema gateway_schema_signup;
+extern const struct jsonv_schema gateway_schema_token_password;
+extern const struct jsonv_schema gateway_schema_forgot;
+extern const struct jsonv_schema gateway_schema_login;
+extern const struct jsonv_schema gateway_schema_change_password;
+extern const struct jsonv_schema gateway_schema_otp_code;
+extern const struct jsonv_schema gateway_schema_disable_2fa;
+extern const struct jsonv_schema gateway_schema_update_organization;
+extern const struct jsonv_schema gateway_schema_create_account;
+extern const struct jsonv_schema gateway_schema_update_account;
+extern const struct jsonv_schema gateway_schema_attach_outscale;
+extern const struct jsonv_schema gateway_schema_ugap;
+extern const struct jsonv_schema gateway_schema_validate;
 
 /* Parses and checks a body against a schema, then the rules a table cannot say (a link token's
  * characters, an OTP's digits, "one of code or password", "something to change"). *out is a
  * new reference on success. An empty body counts as {}. */
-err_code gateway_parse_body(const char *body, size_t len, const struct jv_schema *schema, json_t **out,
+err_code gateway_parse_body(const char *body, size_t len, const struct jsonv_schema *schema, json_t **out,
                             struct err *e) MKT_MUST_USE;
 
 /* A query parameter: the value (NULL when absent) checked against a one-field schema. */
-err_code gateway_check_query(const char *name, const char *value, const struct jv_field *rule,
+err_code gateway_check_query(const char *name, const char *value, const struct jsonv_field *rule,
                              struct err *e) MKT_MUST_USE;
 /* An integer query parameter in [min, max]; *out keeps `def` when absent. */
 err_code gateway_query_int(const char *name, const char *value, long long min, long long max, long long def,
@@ -332,7 +332,7 @@ void gateway_get_regions(struct gateway *g, const struct gateway_req *r, struct 
 bool gateway_call(struct gateway *g, const struct gateway_req *r, struct http_response *res, const char *service,
                   const char *method, const ProtobufCMessage *in, const ProtobufCMessageDescriptor *reply_desc,
                   ProtobufCMessage **reply);
-json_t *gateway_body(const struct gateway_req *r, struct http_response *res, const struct jv_schema *schema);
+json_t *gateway_body(const struct gateway_req *r, struct http_response *res, const struct jsonv_schema *schema);
 /* 204 No Content. */
 void gateway_no_content(struct http_response *res);
 

@@ -36,7 +36,7 @@ bool gateway_call(struct gateway *g, const struct gateway_req *r, struct http_re
     return false;
 }
 
-json_t *gateway_body(const struct gateway_req *r, struct http_response *res, const struct jv_schema *schema) {
+json_t *gateway_body(const struct gateway_req *r, struct http_response *res, const struct jsonv_schema *schema) {
     json_t *body = NULL;
     struct err e = {0};
     err_code code = gateway_parse_body(r->http->body, r->http->body_len, schema, &body, &e);

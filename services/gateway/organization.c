@@ -199,7 +199,7 @@ GATEWAY_HANDLER(gateway_delete_outscale_account) {
 /* ---- operators ------------------------------------------------------------------------------ */
 
 static const char *const org_statuses[] = {"pending", "validated", NULL};
-static const struct jv_field status_rule = {.type = JV_STRING, .one_of = org_statuses};
+static const struct jsonv_field status_rule = {.type = JSONV_STRING, .one_of = org_statuses};
 
 GATEWAY_HANDLER(gateway_get_operator_organizations) {
     const char *status = http_query(r->http, "status"), *cursor;
@@ -269,9 +269,9 @@ GATEWAY_HANDLER(gateway_put_operator_ugap) {
 }
 
 static const char *const mail_states[] = {"pending", "sent", "failed", NULL};
-static const struct jv_field state_rule = {.type = JV_STRING, .one_of = mail_states};
-static const struct jv_field recipient_rule = {.type = JV_STRING, .min = 3, .max = 254, .format = JV_EMAIL};
-static const struct jv_field template_rule = {.type = JV_STRING, .min = 1, .max = 64};
+static const struct jsonv_field state_rule = {.type = JSONV_STRING, .one_of = mail_states};
+static const struct jsonv_field recipient_rule = {.type = JSONV_STRING, .min = 3, .max = 254, .format = JSONV_EMAIL};
+static const struct jsonv_field template_rule = {.type = JSONV_STRING, .min = 1, .max = 64};
 
 GATEWAY_HANDLER(gateway_get_operator_mails) {
     const char *state = http_query(r->http, "state"), *recipient = http_query(r->http, "recipient"),

@@ -21,108 +21,108 @@ static const char *const languages[] = {"en", "fr", NULL};
 static const char *const roles[] = {"admin", "user", NULL};
 static const char *const login_methods[] = {"password", "certificate", NULL};
 
-const struct jv_schema gateway_schema_empty = {NULL, 0, false};
+const struct jsonv_schema gateway_schema_empty = {NULL, 0, false};
 
 /* ---- POST /v1/signup ---- */
-static const struct jv_field signup_org[] = {
-    {.name = "name", .type = JV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
-    {.name = "types", .type = JV_ARRAY, .required = true, .min = 1, .max = 2, .items = JV_STRING, .one_of = org_types,
+static const struct jsonv_field signup_org[] = {
+    {.name = "name", .type = JSONV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "types", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 2, .items = JSONV_STRING, .one_of = org_types,
      .unique = true},
-    {.name = "region", .type = JV_STRING, .one_of = regions},
-    {.name = "partner_number", .type = JV_STRING, .min = 1, .max = 32}, /* PUB-1 */
+    {.name = "region", .type = JSONV_STRING, .one_of = regions},
+    {.name = "partner_number", .type = JSONV_STRING, .min = 1, .max = 32}, /* PUB-1 */
 };
-static const struct jv_schema signup_org_schema = JV_SCHEMA(signup_org);
-static const struct jv_field outscale_keys[] = {
-    {.name = "access_key", .type = JV_STRING, .required = true, .min = 16, .max = KEY_MAX},
-    {.name = "secret_key", .type = JV_STRING, .required = true, .min = 16, .max = KEY_MAX},
+static const struct jsonv_schema signup_org_schema = JSONV_SCHEMA(signup_org);
+static const struct jsonv_field outscale_keys[] = {
+    {.name = "access_key", .type = JSONV_STRING, .required = true, .min = 16, .max = KEY_MAX},
+    {.name = "secret_key", .type = JSONV_STRING, .required = true, .min = 16, .max = KEY_MAX},
 };
-static const struct jv_schema outscale_keys_schema = JV_SCHEMA(outscale_keys);
-static const struct jv_field signup_admin[] = {
-    {.name = "name", .type = JV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
-    {.name = "language", .type = JV_STRING, .one_of = languages},
+static const struct jsonv_schema outscale_keys_schema = JSONV_SCHEMA(outscale_keys);
+static const struct jsonv_field signup_admin[] = {
+    {.name = "name", .type = JSONV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "language", .type = JSONV_STRING, .one_of = languages},
 };
-static const struct jv_schema signup_admin_schema = JV_SCHEMA(signup_admin);
-static const struct jv_field signup[] = {
-    {.name = "organization", .type = JV_OBJECT, .required = true, .object = &signup_org_schema},
-    {.name = "outscale", .type = JV_OBJECT, .required = true, .object = &outscale_keys_schema},
-    {.name = "admin", .type = JV_OBJECT, .required = true, .object = &signup_admin_schema},
+static const struct jsonv_schema signup_admin_schema = JSONV_SCHEMA(signup_admin);
+static const struct jsonv_field signup[] = {
+    {.name = "organization", .type = JSONV_OBJECT, .required = true, .object = &signup_org_schema},
+    {.name = "outscale", .type = JSONV_OBJECT, .required = true, .object = &outscale_keys_schema},
+    {.name = "admin", .type = JSONV_OBJECT, .required = true, .object = &signup_admin_schema},
 };
-const struct jv_schema gateway_schema_signup = JV_SCHEMA(signup);
+const struct jsonv_schema gateway_schema_signup = JSONV_SCHEMA(signup);
 
 /* ---- passwords and sessions ---- */
-static const struct jv_field token_password[] = {
-    {.name = "token", .type = JV_STRING, .required = true, .min = 16, .max = LINK_TOKEN_MAX},
-    {.name = "password", .type = JV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
+static const struct jsonv_field token_password[] = {
+    {.name = "token", .type = JSONV_STRING, .required = true, .min = 16, .max = LINK_TOKEN_MAX},
+    {.name = "password", .type = JSONV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
 };
-const struct jv_schema gateway_schema_token_password = JV_SCHEMA(token_password);
+const struct jsonv_schema gateway_schema_token_password = JSONV_SCHEMA(token_password);
 
-static const struct jv_field forgot[] = {
-    {.name = "email", .type = JV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JV_EMAIL},
+static const struct jsonv_field forgot[] = {
+    {.name = "email", .type = JSONV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JSONV_EMAIL},
 };
-const struct jv_schema gateway_schema_forgot = JV_SCHEMA(forgot);
+const struct jsonv_schema gateway_schema_forgot = JSONV_SCHEMA(forgot);
 
-static const struct jv_field login[] = {
-    {.name = "email", .type = JV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JV_EMAIL},
-    {.name = "password", .type = JV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
-    {.name = "otp", .type = JV_STRING, .min = 6, .max = 6},
-    {.name = "method", .type = JV_STRING, .one_of = login_methods},
+static const struct jsonv_field login[] = {
+    {.name = "email", .type = JSONV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JSONV_EMAIL},
+    {.name = "password", .type = JSONV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
+    {.name = "otp", .type = JSONV_STRING, .min = 6, .max = 6},
+    {.name = "method", .type = JSONV_STRING, .one_of = login_methods},
 };
-const struct jv_schema gateway_schema_login = JV_SCHEMA(login);
+const struct jsonv_schema gateway_schema_login = JSONV_SCHEMA(login);
 
-static const struct jv_field change_password[] = {
-    {.name = "old_password", .type = JV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
-    {.name = "new_password", .type = JV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
+static const struct jsonv_field change_password[] = {
+    {.name = "old_password", .type = JSONV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
+    {.name = "new_password", .type = JSONV_STRING, .required = true, .min = 1, .max = PASSWORD_MAX},
 };
-const struct jv_schema gateway_schema_change_password = JV_SCHEMA(change_password);
+const struct jsonv_schema gateway_schema_change_password = JSONV_SCHEMA(change_password);
 
-static const struct jv_field otp_code[] = {
-    {.name = "code", .type = JV_STRING, .required = true, .min = 6, .max = 6},
+static const struct jsonv_field otp_code[] = {
+    {.name = "code", .type = JSONV_STRING, .required = true, .min = 6, .max = 6},
 };
-const struct jv_schema gateway_schema_otp_code = JV_SCHEMA(otp_code);
+const struct jsonv_schema gateway_schema_otp_code = JSONV_SCHEMA(otp_code);
 
-static const struct jv_field disable_2fa[] = {
-    {.name = "code", .type = JV_STRING, .min = 6, .max = 6},
-    {.name = "password", .type = JV_STRING, .min = 1, .max = PASSWORD_MAX},
+static const struct jsonv_field disable_2fa[] = {
+    {.name = "code", .type = JSONV_STRING, .min = 6, .max = 6},
+    {.name = "password", .type = JSONV_STRING, .min = 1, .max = PASSWORD_MAX},
 };
-const struct jv_schema gateway_schema_disable_2fa = JV_SCHEMA(disable_2fa);
+const struct jsonv_schema gateway_schema_disable_2fa = JSONV_SCHEMA(disable_2fa);
 
 /* ---- the organization ---- */
-static const struct jv_field update_organization[] = {
-    {.name = "name", .type = JV_STRING, .min = 1, .max = NAME_MAX_CHARS},
-    {.name = "partner_number", .type = JV_STRING, .min = 1, .max = 32},
+static const struct jsonv_field update_organization[] = {
+    {.name = "name", .type = JSONV_STRING, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "partner_number", .type = JSONV_STRING, .min = 1, .max = 32},
 };
-const struct jv_schema gateway_schema_update_organization = JV_SCHEMA(update_organization);
+const struct jsonv_schema gateway_schema_update_organization = JSONV_SCHEMA(update_organization);
 
-static const struct jv_field create_account[] = {
-    {.name = "name", .type = JV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
-    {.name = "email", .type = JV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JV_EMAIL},
-    {.name = "roles", .type = JV_ARRAY, .required = true, .min = 1, .max = 2, .items = JV_STRING, .one_of = roles,
+static const struct jsonv_field create_account[] = {
+    {.name = "name", .type = JSONV_STRING, .required = true, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "email", .type = JSONV_STRING, .required = true, .min = 3, .max = EMAIL_MAX, .format = JSONV_EMAIL},
+    {.name = "roles", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 2, .items = JSONV_STRING, .one_of = roles,
      .unique = true},
-    {.name = "language", .type = JV_STRING, .one_of = languages},
+    {.name = "language", .type = JSONV_STRING, .one_of = languages},
 };
-const struct jv_schema gateway_schema_create_account = JV_SCHEMA(create_account);
+const struct jsonv_schema gateway_schema_create_account = JSONV_SCHEMA(create_account);
 
-static const struct jv_field update_account[] = {
-    {.name = "name", .type = JV_STRING, .min = 1, .max = NAME_MAX_CHARS},
-    {.name = "email", .type = JV_STRING, .min = 3, .max = EMAIL_MAX, .format = JV_EMAIL},
-    {.name = "roles", .type = JV_ARRAY, .min = 1, .max = 2, .items = JV_STRING, .one_of = roles, .unique = true},
-    {.name = "language", .type = JV_STRING, .one_of = languages},
+static const struct jsonv_field update_account[] = {
+    {.name = "name", .type = JSONV_STRING, .min = 1, .max = NAME_MAX_CHARS},
+    {.name = "email", .type = JSONV_STRING, .min = 3, .max = EMAIL_MAX, .format = JSONV_EMAIL},
+    {.name = "roles", .type = JSONV_ARRAY, .min = 1, .max = 2, .items = JSONV_STRING, .one_of = roles, .unique = true},
+    {.name = "language", .type = JSONV_STRING, .one_of = languages},
 };
-const struct jv_schema gateway_schema_update_account = JV_SCHEMA(update_account);
+const struct jsonv_schema gateway_schema_update_account = JSONV_SCHEMA(update_account);
 
-const struct jv_schema gateway_schema_attach_outscale = JV_SCHEMA(outscale_keys);
+const struct jsonv_schema gateway_schema_attach_outscale = JSONV_SCHEMA(outscale_keys);
 
 static const char *const partner_decisions[] = {"validated", "refused", NULL};
-static const struct jv_field validate[] = {
-    {.name = "partner_decision", .type = JV_STRING, .one_of = partner_decisions},
-    {.name = "partner_reason", .type = JV_STRING, .min = 1, .max = 400},
+static const struct jsonv_field validate[] = {
+    {.name = "partner_decision", .type = JSONV_STRING, .one_of = partner_decisions},
+    {.name = "partner_reason", .type = JSONV_STRING, .min = 1, .max = 400},
 };
-const struct jv_schema gateway_schema_validate = JV_SCHEMA(validate);
+const struct jsonv_schema gateway_schema_validate = JSONV_SCHEMA(validate);
 
-static const struct jv_field ugap[] = {
-    {.name = "ugap", .type = JV_BOOL, .required = true},
+static const struct jsonv_field ugap[] = {
+    {.name = "ugap", .type = JSONV_BOOL, .required = true},
 };
-const struct jv_schema gateway_schema_ugap = JV_SCHEMA(ugap);
+const struct jsonv_schema gateway_schema_ugap = JSONV_SCHEMA(ugap);
 
 /* ---- rules beyond the tables ---- */
 
@@ -164,7 +164,7 @@ static err_code pre_login(const json_t *body, struct err *e) {
     return ERR_OK;
 }
 
-static err_code post(const struct jv_schema *schema, const json_t *body, struct err *e) {
+static err_code post(const struct jsonv_schema *schema, const json_t *body, struct err *e) {
     if (schema == &gateway_schema_token_password) {
         if (!link_token_chars(str(body, "token")))
             return err_set(e, ERR_INVALID, "field 'token': must be the token of a link (letters, digits, - and _)");
@@ -188,7 +188,7 @@ static err_code post(const struct jv_schema *schema, const json_t *body, struct 
     return ERR_OK;
 }
 
-err_code gateway_parse_body(const char *body, size_t len, const struct jv_schema *schema, json_t **out,
+err_code gateway_parse_body(const char *body, size_t len, const struct jsonv_schema *schema, json_t **out,
                             struct err *e) {
     json_t *v = NULL;
     size_t i = 0;
@@ -205,7 +205,7 @@ err_code gateway_parse_body(const char *body, size_t len, const struct jv_schema
         if (pc != ERR_OK)
             return pc;
     }
-    err_code code = jv_parse(body, len, schema, &v, e);
+    err_code code = jsonv_parse(body, len, schema, &v, e);
     if (code != ERR_OK)
         return code;
     code = post(schema, v, e);
@@ -217,16 +217,16 @@ err_code gateway_parse_body(const char *body, size_t len, const struct jv_schema
     return ERR_OK;
 }
 
-err_code gateway_check_query(const char *name, const char *value, const struct jv_field *rule, struct err *e) {
+err_code gateway_check_query(const char *name, const char *value, const struct jsonv_field *rule, struct err *e) {
     if (!value || !*value) /* "?status=" is no filter */
         return rule->required ? err_set(e, ERR_INVALID, "query parameter '%s': required", name) : ERR_OK;
-    struct jv_field f = *rule;
+    struct jsonv_field f = *rule;
     f.name = name;
-    const struct jv_schema one = {&f, 1, false};
+    const struct jsonv_schema one = {&f, 1, false};
     json_t *obj = json_pack("{s:s}", name, value);
     if (!obj) /* not UTF-8 */
         return err_set(e, ERR_INVALID, "query parameter '%s': must be valid UTF-8", name);
-    err_code code = jv_check(obj, &one, e);
+    err_code code = jsonv_check(obj, &one, e);
     json_decref(obj);
     if (code != ERR_OK && e) { /* "field 'x': ..." -> "query parameter 'x': ..." */
         char msg[ERR_MSG_MAX];
@@ -259,7 +259,7 @@ err_code gateway_query_int(const char *name, const char *value, long long min, l
 
 err_code gateway_query_page(const struct http_request *req, long long max, long long *limit, const char **cursor,
                             struct err *e) {
-    static const struct jv_field cursor_rule = {.type = JV_STRING, .min = 1, .max = CURSOR_TEXT_MAX - 1};
+    static const struct jsonv_field cursor_rule = {.type = JSONV_STRING, .min = 1, .max = CURSOR_TEXT_MAX - 1};
     const char *c = http_query(req, "cursor");
     long long l = 0;
     err_code code = gateway_query_int("limit", http_query(req, "limit"), 1, max, 0, &l, e);

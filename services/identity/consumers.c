@@ -13,7 +13,7 @@
 
 #define EVENT_PREFIX "identity."
 
-static err_code on_account(const struct consumer_msg *m, bool created, struct err *e) {
+static err_code on_account(const struct events_msg *m, bool created, struct err *e) {
     Mkt__Identity__AccountEvent *ev = mkt__identity__account_event__unpack(NULL, m->event->payload.len,
                                                                            m->event->payload.data);
     if (!ev || !id_is_uuid(ev->account_id)) {
@@ -30,7 +30,7 @@ static err_code on_account(const struct consumer_msg *m, bool created, struct er
     return code;
 }
 
-static err_code on_outscale(const struct consumer_msg *m, bool attached, struct err *e) {
+static err_code on_outscale(const struct events_msg *m, bool attached, struct err *e) {
     Mkt__Identity__OutscaleAccountEvent *ev = mkt__identity__outscale_account_event__unpack(
         NULL, m->event->payload.len, m->event->payload.data);
     struct store_outscale_list l = {0};
@@ -61,21 +61,21 @@ done:
     return code;
 }
 
-static err_code on_account_created(const struct consumer_msg *m, struct err *e) { return on_account(m, true, e); }
-static err_code on_account_deleted(const struct consumer_msg *m, struct err *e) { return on_account(m, false, e); }
-static err_code on_outscale_attached(const struct consumer_msg *m, struct err *e) { return on_outscale(m, true, e); }
-static err_code on_outscale_detached(const struct consumer_msg *m, struct err *e) { return on_outscale(m, false, e); }
+static err_code on_account_created(const struct events_msg *m, struct err *e) { return on_account(m, true, e); }
+static err_code on_account_deleted(const struct events_msg *m, struct err *e) { return on_account(m, false, e); }
+static err_code on_outscale_attached(const struct events_msg *m, struct err *e) { return on_outscale(m, true, e); }
+static err_code on_outscale_detached(const struct events_msg *m, struct err *e) { return on_outscale(m, false, e); }
 
 /* The events that plan EIM work; organization.*, account.updated, eim.*: nothing to plan (the
  * consumer acknowledges them without effect). */
-static const struct consumer_route routes[] = {
+static const struct events_route routes[] = {
     {EVENT_PREFIX "account.created", on_account_created},
     {EVENT_PREFIX "account.deleted", on_account_deleted},
     {EVENT_PREFIX "outscale_account.attached", on_outscale_attached},
     {EVENT_PREFIX "outscale_account.detached", on_outscale_detached},
 };
 
-err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
+err_code consumers_on_event(const struct events_msg *m, struct err *e) {
     const char *type = m->event->type ? m->event->type : "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (events_type_matches(routes[i].type, type))
@@ -84,10 +84,10 @@ err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
 }
 
 err_code consumers_start(struct identity *id, struct svc *s, struct err *e) {
-    /* Copied by consumer_start; the durable name lives in `id`, the table is static. The filter
+    /* Copied by events_consumer_start; the durable name lives in `id`, the table is static. The filter
      * stays identity.> (not the narrowest cover of the routes, which is the same here) so that
      * the durable keeps its existing server-side configuration. */
-    struct consumer_spec spec = {
+    struct events_consumer_spec spec = {
         .stream = "EVENTS",
         .durable = id->cfg.consumer_name,
         .filter = EVENTS_SUBJECT_PREFIX "identity.>",

@@ -13,6 +13,6 @@
 /* Starts the consumer on `s` (its durable name is borrowed from id's configuration). */
 err_code consumers_start(struct identity *id, struct svc *s, struct err *e) MKT_MUST_USE;
 /* The route table's dispatch as one function, exposed for tests (unrouted types: ERR_OK). */
-err_code consumers_on_event(const struct consumer_msg *m, struct err *e);
+err_code consumers_on_event(const struct events_msg *m, struct err *e);
 
 #endif

@@ -29,7 +29,7 @@ err_code identity_prepare(struct identity *id, struct err *e) {
     return code;
 }
 
-void identity_maintenance(struct svc *s, struct worker *w) {
+void identity_maintenance(struct svc *s, struct pool_worker *w) {
     (void)w; /* maintenance_run keeps its own connection (id->maint_db) */
     maintenance_run(s->app);
 }

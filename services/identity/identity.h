@@ -64,7 +64,7 @@ static inline bool identity_stopping(const struct identity *id) {
 err_code identity_prepare(struct identity *id, struct err *e) MKT_MUST_USE;
 /* The svc hooks: maintenance (EIM jobs, detachments, reconciliation, pruning) and on_drain (the
  * maintenance loops stop early). */
-void identity_maintenance(struct svc *s, struct worker *w);
+void identity_maintenance(struct svc *s, struct pool_worker *w);
 void identity_on_drain(struct svc *s);
 /* Frees what identity_prepare and the maintenance hook made; safe after a failed start. */
 void identity_cleanup(struct identity *id);

@@ -57,7 +57,7 @@ static err_code enqueue(struct notifier *n, PGconn *tx, const struct plan_reques
     return code;
 }
 
-err_code consumers_on_command(const struct consumer_msg *m, struct err *e) {
+err_code consumers_on_command(const struct events_msg *m, struct err *e) {
     struct notifier *n = m->worker->app;
     const Mkt__Event *ev = m->event;
     err_code code = ERR_OK;
@@ -135,7 +135,7 @@ static err_code enqueue_once(struct notifier *n, PGconn *db, const char *durable
     return code;
 }
 
-err_code consumers_on_event(const struct consumer_msg *m, struct err *e) {
+err_code consumers_on_event(const struct events_msg *m, struct err *e) {
     struct notifier *n = m->worker->app;
     const Mkt__Event *ev = m->event;
     const char *type = ev->type && *ev->type ? ev->type : m->subject + strlen(EVENTS_SUBJECT_PREFIX);
@@ -215,7 +215,7 @@ done:
 err_code consumers_start(struct notifier *n, struct err *e) {
     snprintf(n->durables[0], sizeof n->durables[0], "%s-mail", n->cfg.consumer_name);
     snprintf(n->filters[0], sizeof n->filters[0], "%s", n->cfg.mail_subjects);
-    struct consumer_spec mail = {
+    struct events_consumer_spec mail = {
         .stream = "MAIL",
         .durable = n->durables[0],
         .filter = n->filters[0],
@@ -232,9 +232,9 @@ err_code consumers_start(struct notifier *n, struct err *e) {
         return err_set(e, ERR_INTERNAL, "notifier: %zu event routes, at most %d", consumers_routes_count,
                        NOTIFIER_MAX_ROUTES);
     for (size_t i = 0; i < consumers_routes_count; i++)
-        n->event_routes[i] = (struct consumer_route){consumers_routes[i].event_type, consumers_on_event};
+        n->event_routes[i] = (struct events_route){consumers_routes[i].event_type, consumers_on_event};
     snprintf(n->durables[1], sizeof n->durables[1], "%s-events", n->cfg.consumer_name);
-    struct consumer_spec events = {
+    struct events_consumer_spec events = {
         .stream = "EVENTS",
         .durable = n->durables[1],
         .routes = n->event_routes,

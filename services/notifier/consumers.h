@@ -32,7 +32,7 @@ extern const size_t consumers_routes_count;
 err_code consumers_start(struct notifier *n, struct err *e) MKT_MUST_USE;
 
 /* The consumer functions, exposed for tests (m->worker->app is the notifier). */
-err_code consumers_on_command(const struct consumer_msg *m, struct err *e) MKT_MUST_USE;
-err_code consumers_on_event(const struct consumer_msg *m, struct err *e) MKT_MUST_USE;
+err_code consumers_on_command(const struct events_msg *m, struct err *e) MKT_MUST_USE;
+err_code consumers_on_event(const struct events_msg *m, struct err *e) MKT_MUST_USE;
 
 #endif

@@ -53,7 +53,7 @@ struct delivery {
     bool listener_started;
 };
 
-static void job_run(struct worker *w, void *arg);
+static void job_run(struct pool_worker *w, void *arg);
 
 /* ---- scheduling --------------------------------------------------------------------------------- */
 
@@ -206,7 +206,7 @@ static err_code emit_final(PGconn *tx, void *arg, struct err *e) {
 }
 
 /* Records a final state and its event in one transaction (lib/job runs the hook inside it). */
-static void record_final(struct delivery *d, struct worker *w, const char *owner, const struct store_mail *m,
+static void record_final(struct delivery *d, struct pool_worker *w, const char *owner, const struct store_mail *m,
                          bool sent, const char *reason) {
     struct err e = {0};
     bool changed = false;
@@ -234,7 +234,7 @@ static void record_final(struct delivery *d, struct worker *w, const char *owner
     }
 }
 
-static void retry_later(struct delivery *d, struct worker *w, const char *owner, const struct store_mail *m,
+static void retry_later(struct delivery *d, struct pool_worker *w, const char *owner, const struct store_mail *m,
                         const char *reason) {
     mkt_time now = clock_now();
     if (now >= m->give_up_at) {
@@ -258,7 +258,7 @@ static void retry_later(struct delivery *d, struct worker *w, const char *owner,
              m->attempts, reason, (long long)((res.next - now) / CLOCK_SECOND));
 }
 
-static void deliver_one(struct delivery *d, struct worker *w, const char *owner, struct smtp_sender *s,
+static void deliver_one(struct delivery *d, struct pool_worker *w, const char *owner, struct smtp_sender *s,
                         const struct store_mail *m) {
     char *msg = NULL;
     size_t len = 0;
@@ -293,7 +293,7 @@ static void deliver_one(struct delivery *d, struct worker *w, const char *owner,
 
 /* ---- jobs --------------------------------------------------------------------------------------- */
 
-static void release_rest(struct delivery *d, struct worker *w, const char *owner, const struct store_batch *b,
+static void release_rest(struct delivery *d, struct pool_worker *w, const char *owner, const struct store_batch *b,
                          size_t from) {
     const char **ids = malloc((b->n - from) * sizeof *ids);
     struct err e = {0};
@@ -306,7 +306,7 @@ static void release_rest(struct delivery *d, struct worker *w, const char *owner
     free(ids);
 }
 
-static void job_run(struct worker *w, void *arg) {
+static void job_run(struct pool_worker *w, void *arg) {
     struct delivery *d = arg;
     const struct notifier_config *cfg = &d->n->cfg;
     struct store_batch b = {0};
@@ -403,7 +403,7 @@ static void *listen_run(void *arg) {
 
 /* ---- maintenance -------------------------------------------------------------------------------- */
 
-static void prune_job(struct worker *w, void *arg) {
+static void prune_job(struct pool_worker *w, void *arg) {
     struct delivery *d = arg;
     struct err e = {0};
     long deleted = 0;
@@ -478,7 +478,7 @@ err_code delivery_start(struct delivery *d, const char *dsn, struct err *e) {
         return err_set(e, ERR_INTERNAL, "delivery: out of memory");
     /* A pool of its own: deliveries wait on SMTP, and must neither starve the consumers and
      * requests on the service's pool nor wait behind them. */
-    err_code code = pool_new(d->concurrency, dsn, d->n, &d->pool, e);
+    err_code code = pool_new(&(struct pool_config){.name = "delivery", .workers = d->concurrency, .dsn = dsn, .app = d->n}, &d->pool, e);
     if (code != ERR_OK)
         return err_wrap(e, "delivery");
     if (pthread_create(&d->listener, NULL, listen_run, d) != 0)

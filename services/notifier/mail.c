@@ -63,7 +63,7 @@ err_code mail_check_name(const char *name, struct err *e) {
         return ERR_OK;
     if (strlen(name) > MAIL_NAME_MAX)
         return err_set(e, ERR_INVALID, "recipient name: longer than %d bytes", MAIL_NAME_MAX);
-    if (jv_utf8_len(name) < 0)
+    if (jsonv_utf8_len(name) < 0)
         return err_set(e, ERR_INVALID, "recipient name: not valid UTF-8");
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         if (*p < 0x20 || *p == 0x7f)
@@ -74,7 +74,7 @@ err_code mail_check_name(const char *name, struct err *e) {
 err_code mail_check_value(const char *name, const char *value, struct err *e) {
     if (strlen(value) > MAIL_VALUE_MAX)
         return err_set(e, ERR_INVALID, "variable '%s': longer than %d bytes", name, MAIL_VALUE_MAX);
-    if (jv_utf8_len(value) < 0)
+    if (jsonv_utf8_len(value) < 0)
         return err_set(e, ERR_INVALID, "variable '%s': not valid UTF-8", name);
     for (const unsigned char *p = (const unsigned char *)value; *p; p++)
         if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)

@@ -83,7 +83,7 @@ err_code notifier_start(struct notifier *n, struct err *e) {
     return code;
 }
 
-void notifier_maintenance(struct svc *s, struct worker *w) {
+void notifier_maintenance(struct svc *s, struct pool_worker *w) {
     (void)w;
     struct notifier *n = s->app;
     delivery_maintenance(n->delivery);

@@ -45,7 +45,7 @@ struct notifier {
     /* consumer names and filters: the consumer specs point at them for the process's life */
     char durables[SVC_MAX_CONSUMERS][96];
     char filters[SVC_MAX_CONSUMERS][128];
-    struct consumer_route event_routes[NOTIFIER_MAX_ROUTES]; /* the EVENTS consumer's table */
+    struct events_route event_routes[NOTIFIER_MAX_ROUTES]; /* the EVENTS consumer's table */
     /* storage of settings rewritten at start (notifier.c) */
     char public_url_buf[512];
     char templates_dir_buf[PATH_MAX + 64];
@@ -60,7 +60,7 @@ err_code notifier_prepare(struct notifier *n, struct err *e) MKT_MUST_USE;
 err_code notifier_start(struct notifier *n, struct err *e) MKT_MUST_USE;
 /* The svc hooks: maintenance (delivery kicks, stats, pruning), on_drain (no new deliveries),
  * on_drain_wait (the deliveries in hand, until the drain deadline). */
-void notifier_maintenance(struct svc *s, struct worker *w);
+void notifier_maintenance(struct svc *s, struct pool_worker *w);
 void notifier_on_drain(struct svc *s);
 bool notifier_drain_wait(struct svc *s, int64_t until_mono_us);
 /* Frees what notifier_prepare and notifier_start made; safe after a failed start. */

@@ -44,8 +44,8 @@ struct server {
 static void server_start(struct server *s, const char *service, int id) {
     struct err e = {0};
     s->id = id;
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), service, &s->bus, &e), ERR_OK, "%s", e.msg);
-    cr_assert_eq(pool_new(2, NULL, &s->id, &s->pool, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), service, &s->bus, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(pool_new(&(struct pool_config){.name = "rpc", .workers = 2, .app = &s->id}, &s->pool, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(bus_serve(s->bus, service, methods, 1, s->pool, &e), ERR_OK, "%s", e.msg);
 }
 
@@ -80,7 +80,7 @@ Test(bus, calls_errors_and_queue_group, .timeout = 60) {
     server_start(&a, service, 0);
     struct bus *client = NULL;
     struct err e = {0};
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "client", &client, &e), ERR_OK);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), "client", &client, &e), ERR_OK);
 
     cr_expect_eq(call_echo(client, service, "echo", "hello", 0, 2000, &e), ERR_OK, "%s", e.msg);
     cr_expect_str_eq(last_actor, "acc-42", "the actor travels in the envelope");

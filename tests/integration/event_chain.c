@@ -150,7 +150,7 @@ Test(event_chain, poison_event_is_dead_lettered_others_processed, .timeout = 120
     chain_init(&c, N, "MKT_EVT_FAIL_SEQ=7");
     struct bus *bus = NULL;
     struct err e = {0};
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "it-event_chain", &bus, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), "it-event_chain", &bus, &e), ERR_OK, "%s", e.msg);
     struct th_proc prod = th_spawn("evt_producer", NULL, c.penv);
     struct th_proc cons = th_spawn("evt_consumer", NULL, c.cenv);
     struct wait_arg wc = {"SELECT count(*) FROM %s.effects", c.consumer_schema, N - 1};

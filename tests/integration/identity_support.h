@@ -125,7 +125,7 @@ IDT_FN void idt_start(struct idt *t, const char *const *extra, bool with_notifie
     for (int i = 0; extra && extra[i]; i++)
         idt_env_add(t, "%s", extra[i]);
     struct err e = {0};
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "identity-it", &t->bus, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), "identity-it", &t->bus, &e), ERR_OK, "%s", e.msg);
     if (with_notifier) {
         t->notifier = th_spawn_notifier();
         t->notifier_started = true;

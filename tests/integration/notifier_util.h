@@ -370,7 +370,7 @@ __attribute__((unused)) static void nt_init(struct nt *t, const char *const *ext
      * only the test about events turns them on */
     nt_setenv(t, "MKT_MAIL_EVENTS=%s", "false");
     struct err e = {0};
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "notifier-test", &t->bus, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), "notifier-test", &t->bus, &e), ERR_OK, "%s", e.msg);
     cr_assert_eq(events_setup_streams(t->bus, 1, &e), ERR_OK, "%s", e.msg);
     nt_delete_consumer(t->bus, "MAIL", "notifier-mail");
 }

@@ -113,7 +113,7 @@ static bool count_reached(void *arg) {
 static struct bus *client(void) {
     struct bus *b = NULL;
     struct err e = {0};
-    cr_assert_eq(bus_connect(th_env("MKT_TEST_NATS_URL"), "svc-skeleton-test", &b, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(bus_new(th_env("MKT_TEST_NATS_URL"), "svc-skeleton-test", &b, &e), ERR_OK, "%s", e.msg);
     return b;
 }
 

@@ -167,18 +167,18 @@ Test(crypto, tokens_are_random_base64url) {
 /* ---- jsonv -------------------------------------------------------------------------------------- */
 
 static const char *const kinds[] = {"buyer", "seller", NULL};
-static const struct jv_field org_fields[] = {
-    {.name = "name", .type = JV_STRING, .required = true, .min = 1, .max = 10},
-    {.name = "types", .type = JV_ARRAY, .required = true, .min = 1, .max = 2, .items = JV_STRING, .one_of = kinds,
+static const struct jsonv_field org_fields[] = {
+    {.name = "name", .type = JSONV_STRING, .required = true, .min = 1, .max = 10},
+    {.name = "types", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 2, .items = JSONV_STRING, .one_of = kinds,
      .unique = true},
 };
-static const struct jv_schema org_schema = JV_SCHEMA(org_fields);
-static const struct jv_field body_fields[] = {
-    {.name = "organization", .type = JV_OBJECT, .required = true, .object = &org_schema},
-    {.name = "email", .type = JV_STRING, .format = JV_EMAIL, .min = 3, .max = 254},
-    {.name = "count", .type = JV_INT, .min = 1, .max = 5},
+static const struct jsonv_schema org_schema = JSONV_SCHEMA(org_fields);
+static const struct jsonv_field body_fields[] = {
+    {.name = "organization", .type = JSONV_OBJECT, .required = true, .object = &org_schema},
+    {.name = "email", .type = JSONV_STRING, .format = JSONV_EMAIL, .min = 3, .max = 254},
+    {.name = "count", .type = JSONV_INT, .min = 1, .max = 5},
 };
-static const struct jv_schema body_schema = JV_SCHEMA(body_fields);
+static const struct jsonv_schema body_schema = JSONV_SCHEMA(body_fields);
 
 Test(jsonv, table_of_bodies_and_their_errors) {
     static const struct {
@@ -205,7 +205,7 @@ Test(jsonv, table_of_bodies_and_their_errors) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *v = NULL;
         struct err e = {0};
-        err_code code = jv_parse(cases[i].body, strlen(cases[i].body), &body_schema, &v, &e);
+        err_code code = jsonv_parse(cases[i].body, strlen(cases[i].body), &body_schema, &v, &e);
         if (!cases[i].error) {
             cr_expect_eq(code, ERR_OK, "case %zu refused: %s", i, e.msg);
         } else {
@@ -220,9 +220,9 @@ Test(jsonv, emails_and_utf8) {
     static const char *const good[] = {"a@b.fr", "first.last+tag@sub.example.com"};
     static const char *const bad[] = {"", "a@", "@b.fr", "a@b", "a b@c.fr", "a@b..fr", "a@@b.fr", "a@.b.fr", "<a@b.fr>"};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
-        cr_expect(jv_is_email(good[i]), "%s", good[i]);
+        cr_expect(jsonv_is_email(good[i]), "%s", good[i]);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        cr_expect(!jv_is_email(bad[i]), "%s", bad[i]);
-    cr_expect_eq(jv_utf8_len("Été"), 3);
-    cr_expect_eq(jv_utf8_len("\xff"), -1);
+        cr_expect(!jsonv_is_email(bad[i]), "%s", bad[i]);
+    cr_expect_eq(jsonv_utf8_len("Été"), 3);
+    cr_expect_eq(jsonv_utf8_len("\xff"), -1);
 }

@@ -133,7 +133,7 @@ Test(http, keep_alive_reused_across_two_requests) {
     cr_expect_eq(atomic_load(&handler_calls), 2);
     reset(&body, &head);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, body_over_limit_is_413_without_handler) {
@@ -165,7 +165,7 @@ Test(http, body_over_limit_is_413_without_handler) {
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     free(big);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, chunked_body_over_limit_is_413) {
@@ -183,7 +183,7 @@ Test(http, chunked_body_over_limit_is_413) {
     reset(&body, &head);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, headers_query_and_body_reach_the_handler) {
@@ -218,7 +218,7 @@ Test(http, headers_query_and_body_reach_the_handler) {
     reset(&body, &head);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, text_empty_and_content_types) {
@@ -239,7 +239,7 @@ Test(http, text_empty_and_content_types) {
     cr_assert_eq(perform(c, u, NULL, 0, NULL, &body, &head), 404);
     reset(&body, &head);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, streaming_response_parks_and_resumes) {
@@ -261,7 +261,7 @@ Test(http, streaming_response_parks_and_resumes) {
     cr_expect_eq(connects, 0);
     reset(&body, &head);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
     cr_expect_eq(atomic_load(&streams_freed), 1);
 }
 
@@ -326,7 +326,7 @@ Test(http, quiesce_ends_parked_streams_and_refuses_new_connections) {
     /* Refused at once, not left hanging in the listen backlog. */
     cr_expect_eq(curl_easy_perform(c), CURLE_COULDNT_CONNECT, "quiesced server took a connection");
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }
 
 Test(http, free_with_parked_stream) {
@@ -338,7 +338,7 @@ Test(http, free_with_parked_stream) {
     pthread_t t;
     pthread_create(&t, NULL, client_thread, &a);
     usleep(200 * 1000);
-    http_server_free(s);
+    http_server_stop(s);
     pthread_join(t, NULL);
     cr_expect_eq(atomic_load(&streams_freed), 1);
 }
@@ -355,8 +355,8 @@ Test(http, bad_config_and_busy_port) {
     s = start(10);
     struct http_server_config same = {.addr = "127.0.0.1", .port = http_server_port(s), .threads = 1, .max_body = 10};
     cr_expect_eq(http_server_start(&same, handler, NULL, &s2, &e), ERR_UNAVAILABLE);
-    http_server_free(s);
-    http_server_free(NULL);
+    http_server_stop(s);
+    http_server_stop(NULL);
 }
 
 Test(http, ipv6_loopback) {
@@ -372,5 +372,5 @@ Test(http, ipv6_loopback) {
     cr_expect_eq(perform(c, u, NULL, 0, NULL, &body, &head), 200);
     reset(&body, &head);
     curl_easy_cleanup(c);
-    http_server_free(s);
+    http_server_stop(s);
 }

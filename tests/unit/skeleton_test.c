@@ -33,28 +33,28 @@ Test(events_routes, type_patterns_match_by_token) {
                      cases[i].pattern, cases[i].type);
 }
 
-static consumer_fn const nofn = NULL;
+static events_consumer_fn const nofn = NULL;
 
 Test(events_routes, filter_is_the_narrowest_single_subject_covering_the_table) {
     char f[128];
-    struct consumer_route one[] = {{"testing.x.tick", nofn}};
+    struct events_route one[] = {{"testing.x.tick", nofn}};
     cr_assert(events_routes_filter(one, 1, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.testing.x.tick");
-    struct consumer_route notifier[] = {{"catalog.version.published", nofn},
+    struct events_route notifier[] = {{"catalog.version.published", nofn},
                                         {"catalog.version.unpublished", nofn},
                                         {"catalog.product.unpublished", nofn}};
     cr_assert(events_routes_filter(notifier, 3, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.catalog.>");
-    struct consumer_route versions[] = {{"catalog.version.published", nofn}, {"catalog.version.unpublished", nofn}};
+    struct events_route versions[] = {{"catalog.version.published", nofn}, {"catalog.version.unpublished", nofn}};
     cr_assert(events_routes_filter(versions, 2, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.catalog.version.>");
-    struct consumer_route nested[] = {{"a.b", nofn}, {"a.b.c", nofn}};
+    struct events_route nested[] = {{"a.b", nofn}, {"a.b.c", nofn}};
     cr_assert(events_routes_filter(nested, 2, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.a.>", "a.b.> would miss a.b");
-    struct consumer_route wild[] = {{"identity.>", nofn}};
+    struct events_route wild[] = {{"identity.>", nofn}};
     cr_assert(events_routes_filter(wild, 1, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.identity.>");
-    struct consumer_route apart[] = {{"identity.account.created", nofn}, {"catalog.version.published", nofn}};
+    struct events_route apart[] = {{"identity.account.created", nofn}, {"catalog.version.published", nofn}};
     cr_assert(events_routes_filter(apart, 2, f, sizeof f));
     cr_expect_str_eq(f, "mkt.evt.>");
     cr_expect_not(events_routes_filter(one, 0, f, sizeof f), "no route, no filter");
@@ -94,7 +94,7 @@ Test(config, log_level_is_validated_with_the_other_settings) {
 
 static atomic_int ran, cancelled, gate;
 
-static void slow_job(struct worker *w, void *arg) {
+static void slow_job(struct pool_worker *w, void *arg) {
     (void)w, (void)arg;
     while (!atomic_load(&gate))
         usleep(1000);
@@ -111,7 +111,7 @@ Test(pool, queue_bound_refuses_at_once_and_cancel_reaches_the_owner) {
     struct pool *p = NULL;
     struct err e = {0};
     struct pool_config pc = {.name = "t", .workers = 1, .queue_max = 2};
-    cr_assert_eq(pool_new_with(&pc, &p, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(pool_new(&pc, &p, &e), ERR_OK, "%s", e.msg);
     struct pool_job j = {.name = "slow", .fn = slow_job, .cancel = count_cancel};
     cr_assert_eq(pool_submit_job(p, &j), POOL_QUEUED);
     size_t running = 0;
@@ -136,7 +136,7 @@ Test(pool, free_cancels_what_is_still_queued) {
     struct pool *p = NULL;
     struct err e = {0};
     struct pool_config pc = {.name = "t", .workers = 1, .queue_max = 0};
-    cr_assert_eq(pool_new_with(&pc, &p, &e), ERR_OK, "%s", e.msg);
+    cr_assert_eq(pool_new(&pc, &p, &e), ERR_OK, "%s", e.msg);
     struct pool_job j = {.fn = slow_job, .cancel = count_cancel};
     for (int i = 0; i < 5; i++)
         cr_assert_eq(pool_submit_job(p, &j), POOL_QUEUED, "unbounded");

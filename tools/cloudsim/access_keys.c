@@ -62,12 +62,12 @@ static err_code parse_expiration(struct api_ctx *c, mkt_time *out) {
     return ERR_OK;
 }
 
-static const struct jv_field create_key_fields[] = {
+static const struct jsonv_field create_key_fields[] = {
     API_DRY_RUN,
-    {.name = "UserName", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "ExpirationDate", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "UserName", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "ExpirationDate", .type = JSONV_STRING, .min = 1, .max = 64},
 };
-static const struct jv_schema create_key_schema = JV_SCHEMA(create_key_fields);
+static const struct jsonv_schema create_key_schema = JSONV_SCHEMA(create_key_fields);
 
 static err_code create_key(struct api_ctx *c) {
     const char *user;
@@ -92,17 +92,17 @@ static err_code create_key(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field key_filter_fields[] = {
+static const struct jsonv_field key_filter_fields[] = {
     API_STRINGS("AccessKeyIds"),
-    {.name = "States", .type = JV_ARRAY, .items = JV_STRING, .one_of = key_states},
+    {.name = "States", .type = JSONV_ARRAY, .items = JSONV_STRING, .one_of = key_states},
 };
-static const struct jv_schema key_filter_schema = JV_SCHEMA(key_filter_fields);
-static const struct jv_field read_keys_fields[] = {
+static const struct jsonv_schema key_filter_schema = JSONV_SCHEMA(key_filter_fields);
+static const struct jsonv_field read_keys_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &key_filter_schema},
-    {.name = "UserName", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &key_filter_schema},
+    {.name = "UserName", .type = JSONV_STRING, .min = 1, .max = 64},
 };
-static const struct jv_schema read_keys_schema = JV_SCHEMA(read_keys_fields);
+static const struct jsonv_schema read_keys_schema = JSONV_SCHEMA(read_keys_fields);
 
 static err_code read_keys(struct api_ctx *c) {
     const char *user;
@@ -122,14 +122,14 @@ static err_code read_keys(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field update_key_fields[] = {
+static const struct jsonv_field update_key_fields[] = {
     API_DRY_RUN,
-    {.name = "AccessKeyId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "State", .type = JV_STRING, .one_of = key_states},
-    {.name = "ExpirationDate", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "UserName", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "AccessKeyId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "State", .type = JSONV_STRING, .one_of = key_states},
+    {.name = "ExpirationDate", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "UserName", .type = JSONV_STRING, .min = 1, .max = 64},
 };
-static const struct jv_schema update_key_schema = JV_SCHEMA(update_key_fields);
+static const struct jsonv_schema update_key_schema = JSONV_SCHEMA(update_key_fields);
 
 static err_code update_key(struct api_ctx *c) {
     struct state_key *k = find_key(c);
@@ -148,12 +148,12 @@ static err_code update_key(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field delete_key_fields[] = {
+static const struct jsonv_field delete_key_fields[] = {
     API_DRY_RUN,
-    {.name = "AccessKeyId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "UserName", .type = JV_STRING, .min = 1, .max = 64},
+    {.name = "AccessKeyId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "UserName", .type = JSONV_STRING, .min = 1, .max = 64},
 };
-static const struct jv_schema delete_key_schema = JV_SCHEMA(delete_key_fields);
+static const struct jsonv_schema delete_key_schema = JSONV_SCHEMA(delete_key_fields);
 
 static err_code delete_key(struct api_ctx *c) {
     struct state_key *k = find_key(c);

@@ -5,8 +5,8 @@
 
 #include "api.h"
 
-static const struct jv_field dry_run_fields[] = {API_DRY_RUN};
-static const struct jv_schema dry_run_schema = JV_SCHEMA(dry_run_fields);
+static const struct jsonv_field dry_run_fields[] = {API_DRY_RUN};
+static const struct jsonv_schema dry_run_schema = JSONV_SCHEMA(dry_run_fields);
 
 /* The caller's account with every profile field of the Account schema: the emulator knows only
  * the id and the e-mail, the others are empty. */

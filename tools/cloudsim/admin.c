@@ -42,17 +42,17 @@ void admin_faults_clear(struct admin_faults *f) {
     pthread_mutex_unlock(&f->mu);
 }
 
-static const struct jv_field fault_fields[] = {
-    {.name = "operations", .type = JV_ARRAY, .required = true, .min = 1, .max = 100, .items = JV_STRING},
-    {.name = "status", .type = JV_INT},
-    {.name = "ratio", .type = JV_NUMBER},
-    {.name = "count", .type = JV_INT, .min = 1, .max = 1000000},
-    {.name = "latency_ms", .type = JV_INT, .min = 0, .max = 600000},
+static const struct jsonv_field fault_fields[] = {
+    {.name = "operations", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 100, .items = JSONV_STRING},
+    {.name = "status", .type = JSONV_INT},
+    {.name = "ratio", .type = JSONV_NUMBER},
+    {.name = "count", .type = JSONV_INT, .min = 1, .max = 1000000},
+    {.name = "latency_ms", .type = JSONV_INT, .min = 0, .max = 600000},
 };
-static const struct jv_schema fault_schema = JV_SCHEMA(fault_fields);
+static const struct jsonv_schema fault_schema = JSONV_SCHEMA(fault_fields);
 
 int admin_faults_add(struct admin_faults *f, const json_t *rule, struct err *e) {
-    if (jv_check(rule, &fault_schema, e) != ERR_OK)
+    if (jsonv_check(rule, &fault_schema, e) != ERR_OK)
         return -1;
     const json_t *status = json_object_get(rule, "status"), *ratio = json_object_get(rule, "ratio");
     const json_t *count = json_object_get(rule, "count"), *latency = json_object_get(rule, "latency_ms");

@@ -99,7 +99,7 @@ typedef err_code (*api_handler_fn)(struct api_ctx *c);
 
 struct api_op {
     const char *name;               /* "ReadImages"; the EIM action is "api:<name>" */
-    const struct jv_schema *schema; /* request body (DryRun included) */
+    const struct jsonv_schema *schema; /* request body (DryRun included) */
     api_handler_fn handler;
     bool needs_auth;
     bool mutates; /* the state file is written after a successful call */
@@ -120,16 +120,16 @@ extern const struct api_op catalog_ops[];
 const struct api_op *api_find_op(const char *name);
 
 /* The DryRun field every schema starts with. */
-#define API_DRY_RUN {.name = "DryRun", .type = JV_BOOL}
+#define API_DRY_RUN {.name = "DryRun", .type = JSONV_BOOL}
 /* An array of strings (filters, id lists). */
-#define API_STRINGS(n) {.name = (n), .type = JV_ARRAY, .items = JV_STRING}
+#define API_STRINGS(n) {.name = (n), .type = JSONV_ARRAY, .items = JSONV_STRING}
 /* IaaS paging fields. */
 #define API_PAGING                                                                                              \
-    {.name = "ResultsPerPage", .type = JV_INT, .min = 1, .max = 1000}, {.name = "NextPageToken", .type = JV_STRING}
+    {.name = "ResultsPerPage", .type = JSONV_INT, .min = 1, .max = 1000}, {.name = "NextPageToken", .type = JSONV_STRING}
 /* EIM paging fields. */
 #define API_EIM_PAGING                                                                                          \
-    {.name = "FirstItem", .type = JV_INT, .min = 0, .max = 1000000},                                          \
-        {.name = "ResultsPerPage", .type = JV_INT, .min = 1, .max = 1000}
+    {.name = "FirstItem", .type = JSONV_INT, .min = 0, .max = 1000000},                                          \
+        {.name = "ResultsPerPage", .type = JSONV_INT, .min = 1, .max = 1000}
 
 /* Shell-style wildcard match: '*' any run, '?' one character; case-sensitive, or not with
  * fold_case (policy actions). */

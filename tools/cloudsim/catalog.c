@@ -43,24 +43,24 @@ static bool number_in(const json_t *f, const char *key, double v) {
 
 /* ---- ReadVmTypes ------------------------------------------------------------------------------ */
 
-static const struct jv_field vm_type_filter_fields[] = {
-    {.name = "BsuOptimized", .type = JV_BOOL},
+static const struct jsonv_field vm_type_filter_fields[] = {
+    {.name = "BsuOptimized", .type = JSONV_BOOL},
     API_STRINGS("EphemeralsTypes"),
-    {.name = "Eths", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 100},
-    {.name = "Gpus", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 100},
-    {.name = "MemorySizes", .type = JV_ARRAY, .items = JV_NUMBER, .min = 0, .max = 100},
-    {.name = "VcoreCounts", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 100},
+    {.name = "Eths", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 100},
+    {.name = "Gpus", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 100},
+    {.name = "MemorySizes", .type = JSONV_ARRAY, .items = JSONV_NUMBER, .min = 0, .max = 100},
+    {.name = "VcoreCounts", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 100},
     API_STRINGS("VmTypeNames"),
-    {.name = "VolumeCounts", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 100},
-    {.name = "VolumeSizes", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 100},
+    {.name = "VolumeCounts", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 100},
+    {.name = "VolumeSizes", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 100},
 };
-static const struct jv_schema vm_type_filter_schema = JV_SCHEMA(vm_type_filter_fields);
-static const struct jv_field read_vm_types_fields[] = {
+static const struct jsonv_schema vm_type_filter_schema = JSONV_SCHEMA(vm_type_filter_fields);
+static const struct jsonv_field read_vm_types_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &vm_type_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &vm_type_filter_schema},
     API_PAGING,
 };
-static const struct jv_schema read_vm_types_schema = JV_SCHEMA(read_vm_types_fields);
+static const struct jsonv_schema read_vm_types_schema = JSONV_SCHEMA(read_vm_types_fields);
 
 static err_code read_vm_types(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -85,18 +85,18 @@ static err_code read_vm_types(struct api_ctx *c) {
 /* ---- ReadSubregions --------------------------------------------------------------------------- */
 
 static const char *const subregion_states[] = {"available", NULL};
-static const struct jv_field subregion_filter_fields[] = {
+static const struct jsonv_field subregion_filter_fields[] = {
     API_STRINGS("RegionNames"),
-    {.name = "States", .type = JV_ARRAY, .items = JV_STRING, .one_of = subregion_states},
+    {.name = "States", .type = JSONV_ARRAY, .items = JSONV_STRING, .one_of = subregion_states},
     API_STRINGS("SubregionNames"),
 };
-static const struct jv_schema subregion_filter_schema = JV_SCHEMA(subregion_filter_fields);
-static const struct jv_field read_subregions_fields[] = {
+static const struct jsonv_schema subregion_filter_schema = JSONV_SCHEMA(subregion_filter_fields);
+static const struct jsonv_field read_subregions_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &subregion_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &subregion_filter_schema},
     API_PAGING,
 };
-static const struct jv_schema read_subregions_schema = JV_SCHEMA(read_subregions_fields);
+static const struct jsonv_schema read_subregions_schema = JSONV_SCHEMA(read_subregions_fields);
 
 static err_code read_subregions(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -115,15 +115,15 @@ static err_code read_subregions(struct api_ctx *c) {
 
 /* ---- ReadConsumptionAccount ------------------------------------------------------------------- */
 
-static const struct jv_field consumption_fields[] = {
+static const struct jsonv_field consumption_fields[] = {
     API_DRY_RUN,
-    {.name = "FromDate", .type = JV_STRING, .required = true, .min = 10, .max = 40},
-    {.name = "ToDate", .type = JV_STRING, .required = true, .min = 10, .max = 40},
-    {.name = "IsAccountConsumption", .type = JV_BOOL},
-    {.name = "Overall", .type = JV_BOOL},
-    {.name = "ShowPrice", .type = JV_BOOL},
+    {.name = "FromDate", .type = JSONV_STRING, .required = true, .min = 10, .max = 40},
+    {.name = "ToDate", .type = JSONV_STRING, .required = true, .min = 10, .max = 40},
+    {.name = "IsAccountConsumption", .type = JSONV_BOOL},
+    {.name = "Overall", .type = JSONV_BOOL},
+    {.name = "ShowPrice", .type = JSONV_BOOL},
 };
-static const struct jv_schema consumption_schema = JV_SCHEMA(consumption_fields);
+static const struct jsonv_schema consumption_schema = JSONV_SCHEMA(consumption_fields);
 
 /* A day: "2026-11-21", or a date-time at midnight ("2026-11-21T00:00:00.000Z"); the cloud
  * refuses any other time of day. */

@@ -44,13 +44,13 @@ static struct state_group *find_group(struct api_ctx *c, const char *name, const
 
 /* ---- users ------------------------------------------------------------------------------------ */
 
-static const struct jv_field create_user_fields[] = {
+static const struct jsonv_field create_user_fields[] = {
     API_DRY_RUN,
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "Path", .type = JV_STRING, .min = 1, .max = 512},
-    {.name = "UserEmail", .type = JV_STRING, .min = 3, .max = 254, .format = JV_EMAIL},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "Path", .type = JSONV_STRING, .min = 1, .max = 512},
+    {.name = "UserEmail", .type = JSONV_STRING, .min = 3, .max = 254, .format = JSONV_EMAIL},
 };
-static const struct jv_schema create_user_schema = JV_SCHEMA(create_user_fields);
+static const struct jsonv_schema create_user_schema = JSONV_SCHEMA(create_user_fields);
 
 static err_code create_user(struct api_ctx *c) {
     const char *name = api_str(c, "UserName"), *path = api_opt(c, "Path");
@@ -74,14 +74,14 @@ static err_code create_user(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field user_filter_fields[] = {API_STRINGS("UserIds")};
-static const struct jv_schema user_filter_schema = JV_SCHEMA(user_filter_fields);
-static const struct jv_field read_users_fields[] = {
+static const struct jsonv_field user_filter_fields[] = {API_STRINGS("UserIds")};
+static const struct jsonv_schema user_filter_schema = JSONV_SCHEMA(user_filter_fields);
+static const struct jsonv_field read_users_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &user_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &user_filter_schema},
     API_EIM_PAGING,
 };
-static const struct jv_schema read_users_schema = JV_SCHEMA(read_users_fields);
+static const struct jsonv_schema read_users_schema = JSONV_SCHEMA(read_users_fields);
 
 static err_code read_users(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -94,11 +94,11 @@ static err_code read_users(struct api_ctx *c) {
     return api_page_eim(c, "Users", all);
 }
 
-static const struct jv_field delete_user_fields[] = {
+static const struct jsonv_field delete_user_fields[] = {
     API_DRY_RUN,
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
 };
-static const struct jv_schema delete_user_schema = JV_SCHEMA(delete_user_fields);
+static const struct jsonv_schema delete_user_schema = JSONV_SCHEMA(delete_user_fields);
 
 static err_code delete_user(struct api_ctx *c) {
     struct state_user *u = find_user(c, api_str(c, "UserName"), NULL);
@@ -123,12 +123,12 @@ static err_code delete_user(struct api_ctx *c) {
 
 /* ---- groups ----------------------------------------------------------------------------------- */
 
-static const struct jv_field create_group_fields[] = {
+static const struct jsonv_field create_group_fields[] = {
     API_DRY_RUN,
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "Path", .type = JV_STRING, .min = 1, .max = 512},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "Path", .type = JSONV_STRING, .min = 1, .max = 512},
 };
-static const struct jv_schema create_group_schema = JV_SCHEMA(create_group_fields);
+static const struct jsonv_schema create_group_schema = JSONV_SCHEMA(create_group_fields);
 
 static err_code create_group(struct api_ctx *c) {
     const char *name = api_str(c, "UserGroupName"), *path = api_opt(c, "Path");
@@ -152,17 +152,17 @@ static err_code create_group(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field group_filter_fields[] = {
-    {.name = "PathPrefix", .type = JV_STRING, .min = 1, .max = 512},
+static const struct jsonv_field group_filter_fields[] = {
+    {.name = "PathPrefix", .type = JSONV_STRING, .min = 1, .max = 512},
     API_STRINGS("UserGroupIds"),
 };
-static const struct jv_schema group_filter_schema = JV_SCHEMA(group_filter_fields);
-static const struct jv_field read_groups_fields[] = {
+static const struct jsonv_schema group_filter_schema = JSONV_SCHEMA(group_filter_fields);
+static const struct jsonv_field read_groups_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &group_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &group_filter_schema},
     API_EIM_PAGING,
 };
-static const struct jv_schema read_groups_schema = JV_SCHEMA(read_groups_fields);
+static const struct jsonv_schema read_groups_schema = JSONV_SCHEMA(read_groups_fields);
 
 static err_code read_groups(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -178,12 +178,12 @@ static err_code read_groups(struct api_ctx *c) {
     return api_page_eim(c, "UserGroups", all);
 }
 
-static const struct jv_field group_name_fields[] = {
+static const struct jsonv_field group_name_fields[] = {
     API_DRY_RUN,
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "Path", .type = JV_STRING, .min = 1, .max = 512},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "Path", .type = JSONV_STRING, .min = 1, .max = 512},
 };
-static const struct jv_schema group_name_schema = JV_SCHEMA(group_name_fields);
+static const struct jsonv_schema group_name_schema = JSONV_SCHEMA(group_name_fields);
 
 static err_code read_group(struct api_ctx *c) {
     struct state_group *g = find_group(c, api_str(c, "UserGroupName"), api_opt(c, "Path"));
@@ -200,13 +200,13 @@ static err_code read_group(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field delete_group_fields[] = {
+static const struct jsonv_field delete_group_fields[] = {
     API_DRY_RUN,
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "Path", .type = JV_STRING, .min = 1, .max = 512},
-    {.name = "Force", .type = JV_BOOL},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "Path", .type = JSONV_STRING, .min = 1, .max = 512},
+    {.name = "Force", .type = JSONV_BOOL},
 };
-static const struct jv_schema delete_group_schema = JV_SCHEMA(delete_group_fields);
+static const struct jsonv_schema delete_group_schema = JSONV_SCHEMA(delete_group_fields);
 
 static err_code delete_group(struct api_ctx *c) {
     struct state_group *g = find_group(c, api_str(c, "UserGroupName"), api_opt(c, "Path"));
@@ -222,14 +222,14 @@ static err_code delete_group(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field membership_fields[] = {
+static const struct jsonv_field membership_fields[] = {
     API_DRY_RUN,
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "UserGroupPath", .type = JV_STRING, .min = 1, .max = 512},
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "UserPath", .type = JV_STRING, .min = 1, .max = 512},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "UserGroupPath", .type = JSONV_STRING, .min = 1, .max = 512},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "UserPath", .type = JSONV_STRING, .min = 1, .max = 512},
 };
-static const struct jv_schema membership_schema = JV_SCHEMA(membership_fields);
+static const struct jsonv_schema membership_schema = JSONV_SCHEMA(membership_fields);
 
 static err_code membership(struct api_ctx *c, bool add) {
     struct state_group *g = find_group(c, api_str(c, "UserGroupName"), api_opt(c, "UserGroupPath"));
@@ -252,12 +252,12 @@ static err_code membership(struct api_ctx *c, bool add) {
 static err_code add_user_to_group(struct api_ctx *c) { return membership(c, true); }
 static err_code remove_user_from_group(struct api_ctx *c) { return membership(c, false); }
 
-static const struct jv_field groups_per_user_fields[] = {
+static const struct jsonv_field groups_per_user_fields[] = {
     API_DRY_RUN,
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "UserPath", .type = JV_STRING, .min = 1, .max = 512},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "UserPath", .type = JSONV_STRING, .min = 1, .max = 512},
 };
-static const struct jv_schema groups_per_user_schema = JV_SCHEMA(groups_per_user_fields);
+static const struct jsonv_schema groups_per_user_schema = JSONV_SCHEMA(groups_per_user_fields);
 
 static err_code read_groups_per_user(struct api_ctx *c) {
     struct state_user *u = find_user(c, api_str(c, "UserName"), api_opt(c, "UserPath"));

@@ -57,17 +57,17 @@ static json_t *image_json(const struct state_image *im, const char *account) {
 
 /* ---- CreateImage ------------------------------------------------------------------------------ */
 
-static const struct jv_field create_image_fields[] = {
+static const struct jsonv_field create_image_fields[] = {
     API_DRY_RUN,
-    {.name = "SourceImageId", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "SourceRegionName", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "VmId", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "NoReboot", .type = JV_BOOL},
-    {.name = "ImageName", .type = JV_STRING, .min = 3, .max = 128},
-    {.name = "Description", .type = JV_STRING, .min = 0, .max = 255},
-    {.name = "ProductCodes", .type = JV_ARRAY, .min = 0, .max = 32, .items = JV_STRING, .unique = true},
+    {.name = "SourceImageId", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "SourceRegionName", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "VmId", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "NoReboot", .type = JSONV_BOOL},
+    {.name = "ImageName", .type = JSONV_STRING, .min = 3, .max = 128},
+    {.name = "Description", .type = JSONV_STRING, .min = 0, .max = 255},
+    {.name = "ProductCodes", .type = JSONV_ARRAY, .min = 0, .max = 32, .items = JSONV_STRING, .unique = true},
 };
-static const struct jv_schema create_image_schema = JV_SCHEMA(create_image_fields);
+static const struct jsonv_schema create_image_schema = JSONV_SCHEMA(create_image_fields);
 
 /* Where a new image comes from: a visible, available image (a copy) or one of the caller's VMs
  * (an OMI built from it, what sellers do for their source OMIs). */
@@ -157,29 +157,29 @@ static err_code create_image(struct api_ctx *c) {
 
 /* ---- ReadImages ------------------------------------------------------------------------------- */
 
-static const struct jv_field image_filter_fields[] = {
+static const struct jsonv_field image_filter_fields[] = {
     API_STRINGS("AccountIds"),
     API_STRINGS("Architectures"),
     API_STRINGS("Descriptions"),
     API_STRINGS("ImageIds"),
     API_STRINGS("ImageNames"),
     API_STRINGS("PermissionsToLaunchAccountIds"),
-    {.name = "PermissionsToLaunchGlobalPermission", .type = JV_BOOL},
+    {.name = "PermissionsToLaunchGlobalPermission", .type = JSONV_BOOL},
     API_STRINGS("ProductCodes"),
     API_STRINGS("ProductCodeNames"),
     API_STRINGS("RootDeviceTypes"),
-    {.name = "States", .type = JV_ARRAY, .items = JV_STRING, .one_of = image_states},
+    {.name = "States", .type = JSONV_ARRAY, .items = JSONV_STRING, .one_of = image_states},
     API_STRINGS("TagKeys"),
     API_STRINGS("TagValues"),
     API_STRINGS("Tags"),
 };
-static const struct jv_schema image_filter_schema = JV_SCHEMA(image_filter_fields);
-static const struct jv_field read_images_fields[] = {
+static const struct jsonv_schema image_filter_schema = JSONV_SCHEMA(image_filter_fields);
+static const struct jsonv_field read_images_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &image_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &image_filter_schema},
     API_PAGING,
 };
-static const struct jv_schema read_images_schema = JV_SCHEMA(read_images_fields);
+static const struct jsonv_schema read_images_schema = JSONV_SCHEMA(read_images_fields);
 
 /* ProductCodeNames: the names (descriptions) of the image's product types, with wildcards. */
 static bool product_code_names_match(const struct state *st, const struct state_image *im, const json_t *f) {
@@ -219,24 +219,24 @@ static err_code read_images(struct api_ctx *c) {
 
 /* ---- UpdateImage ------------------------------------------------------------------------------ */
 
-static const struct jv_field permission_change_fields[] = {
+static const struct jsonv_field permission_change_fields[] = {
     API_STRINGS("AccountIds"),
-    {.name = "GlobalPermission", .type = JV_BOOL},
+    {.name = "GlobalPermission", .type = JSONV_BOOL},
 };
-static const struct jv_schema permission_change_schema = JV_SCHEMA(permission_change_fields);
-static const struct jv_field permissions_fields[] = {
-    {.name = "Additions", .type = JV_OBJECT, .object = &permission_change_schema},
-    {.name = "Removals", .type = JV_OBJECT, .object = &permission_change_schema},
+static const struct jsonv_schema permission_change_schema = JSONV_SCHEMA(permission_change_fields);
+static const struct jsonv_field permissions_fields[] = {
+    {.name = "Additions", .type = JSONV_OBJECT, .object = &permission_change_schema},
+    {.name = "Removals", .type = JSONV_OBJECT, .object = &permission_change_schema},
 };
-static const struct jv_schema permissions_schema = JV_SCHEMA(permissions_fields);
-static const struct jv_field update_image_fields[] = {
+static const struct jsonv_schema permissions_schema = JSONV_SCHEMA(permissions_fields);
+static const struct jsonv_field update_image_fields[] = {
     API_DRY_RUN,
-    {.name = "ImageId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "PermissionsToLaunch", .type = JV_OBJECT, .object = &permissions_schema},
-    {.name = "ProductCodes", .type = JV_ARRAY, .min = 0, .max = 32, .items = JV_STRING, .unique = true},
-    {.name = "Description", .type = JV_STRING, .min = 0, .max = 255},
+    {.name = "ImageId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "PermissionsToLaunch", .type = JSONV_OBJECT, .object = &permissions_schema},
+    {.name = "ProductCodes", .type = JSONV_ARRAY, .min = 0, .max = 32, .items = JSONV_STRING, .unique = true},
+    {.name = "Description", .type = JSONV_STRING, .min = 0, .max = 255},
 };
-static const struct jv_schema update_image_schema = JV_SCHEMA(update_image_fields);
+static const struct jsonv_schema update_image_schema = JSONV_SCHEMA(update_image_fields);
 
 /* The caller's own image; NULL after api_fail (5023 when invisible, 5 when not the owner). */
 static struct state_image *own_image(struct api_ctx *c) {
@@ -293,11 +293,11 @@ static err_code update_image(struct api_ctx *c) {
 
 /* ---- DeleteImage ------------------------------------------------------------------------------ */
 
-static const struct jv_field delete_image_fields[] = {
+static const struct jsonv_field delete_image_fields[] = {
     API_DRY_RUN,
-    {.name = "ImageId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "ImageId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
 };
-static const struct jv_schema delete_image_schema = JV_SCHEMA(delete_image_fields);
+static const struct jsonv_schema delete_image_schema = JSONV_SCHEMA(delete_image_fields);
 
 static err_code delete_image(struct api_ctx *c) {
     struct state_image *im = own_image(c);

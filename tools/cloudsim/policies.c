@@ -128,14 +128,14 @@ static struct state_policy *own_policy(struct api_ctx *c, const char *orn) {
     return p;
 }
 
-static const struct jv_field create_policy_fields[] = {
+static const struct jsonv_field create_policy_fields[] = {
     API_DRY_RUN,
-    {.name = "PolicyName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "Document", .type = JV_STRING, .required = true, .min = 1, .max = 5120},
-    {.name = "Path", .type = JV_STRING, .min = 1, .max = 512},
-    {.name = "Description", .type = JV_STRING, .min = 0, .max = 1000},
+    {.name = "PolicyName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "Document", .type = JSONV_STRING, .required = true, .min = 1, .max = 5120},
+    {.name = "Path", .type = JSONV_STRING, .min = 1, .max = 512},
+    {.name = "Description", .type = JSONV_STRING, .min = 0, .max = 1000},
 };
-static const struct jv_schema create_policy_schema = JV_SCHEMA(create_policy_fields);
+static const struct jsonv_schema create_policy_schema = JSONV_SCHEMA(create_policy_fields);
 
 static err_code create_policy(struct api_ctx *c) {
     const char *name = api_str(c, "PolicyName"), *path = api_opt(c, "Path");
@@ -171,18 +171,18 @@ static err_code create_policy(struct api_ctx *c) {
 }
 
 static const char *const scopes[] = {"LOCAL", "OWS", NULL};
-static const struct jv_field policy_filter_fields[] = {
-    {.name = "OnlyLinked", .type = JV_BOOL},
-    {.name = "PathPrefix", .type = JV_STRING, .min = 1, .max = 512},
-    {.name = "Scope", .type = JV_STRING, .one_of = scopes},
+static const struct jsonv_field policy_filter_fields[] = {
+    {.name = "OnlyLinked", .type = JSONV_BOOL},
+    {.name = "PathPrefix", .type = JSONV_STRING, .min = 1, .max = 512},
+    {.name = "Scope", .type = JSONV_STRING, .one_of = scopes},
 };
-static const struct jv_schema policy_filter_schema = JV_SCHEMA(policy_filter_fields);
-static const struct jv_field read_policies_fields[] = {
+static const struct jsonv_schema policy_filter_schema = JSONV_SCHEMA(policy_filter_fields);
+static const struct jsonv_field read_policies_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &policy_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &policy_filter_schema},
     API_EIM_PAGING,
 };
-static const struct jv_schema read_policies_schema = JV_SCHEMA(read_policies_fields);
+static const struct jsonv_schema read_policies_schema = JSONV_SCHEMA(read_policies_fields);
 
 static err_code read_policies(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -201,11 +201,11 @@ static err_code read_policies(struct api_ctx *c) {
     return api_page_eim(c, "Policies", all);
 }
 
-static const struct jv_field orn_fields[] = {
+static const struct jsonv_field orn_fields[] = {
     API_DRY_RUN,
-    {.name = "PolicyOrn", .type = JV_STRING, .required = true, .min = 1, .max = 2048},
+    {.name = "PolicyOrn", .type = JSONV_STRING, .required = true, .min = 1, .max = 2048},
 };
-static const struct jv_schema orn_schema = JV_SCHEMA(orn_fields);
+static const struct jsonv_schema orn_schema = JSONV_SCHEMA(orn_fields);
 
 static err_code read_policy(struct api_ctx *c) {
     struct state_policy *p = own_policy(c, api_str(c, "PolicyOrn"));
@@ -226,12 +226,12 @@ static err_code delete_policy(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field group_link_fields[] = {
+static const struct jsonv_field group_link_fields[] = {
     API_DRY_RUN,
-    {.name = "PolicyOrn", .type = JV_STRING, .required = true, .min = 1, .max = 2048},
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "PolicyOrn", .type = JSONV_STRING, .required = true, .min = 1, .max = 2048},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
 };
-static const struct jv_schema group_link_schema = JV_SCHEMA(group_link_fields);
+static const struct jsonv_schema group_link_schema = JSONV_SCHEMA(group_link_fields);
 
 static err_code group_link(struct api_ctx *c, bool link) {
     struct state_policy *p = own_policy(c, api_str(c, "PolicyOrn"));
@@ -254,12 +254,12 @@ static err_code group_link(struct api_ctx *c, bool link) {
 static err_code link_group(struct api_ctx *c) { return group_link(c, true); }
 static err_code unlink_group(struct api_ctx *c) { return group_link(c, false); }
 
-static const struct jv_field user_link_fields[] = {
+static const struct jsonv_field user_link_fields[] = {
     API_DRY_RUN,
-    {.name = "PolicyOrn", .type = JV_STRING, .required = true, .min = 1, .max = 2048},
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "PolicyOrn", .type = JSONV_STRING, .required = true, .min = 1, .max = 2048},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
 };
-static const struct jv_schema user_link_schema = JV_SCHEMA(user_link_fields);
+static const struct jsonv_schema user_link_schema = JSONV_SCHEMA(user_link_fields);
 
 static err_code user_link(struct api_ctx *c, bool link) {
     struct state_policy *p = own_policy(c, api_str(c, "PolicyOrn"));
@@ -295,13 +295,13 @@ static json_t *linked_json(const struct state *st, const struct state_strs *orns
     return all;
 }
 
-static const struct jv_field read_group_links_fields[] = {
+static const struct jsonv_field read_group_links_fields[] = {
     API_DRY_RUN,
-    {.name = "UserGroupName", .type = JV_STRING, .required = true, .min = 1, .max = 128},
-    {.name = "Filters", .type = JV_OBJECT, .object = &policy_filter_schema},
+    {.name = "UserGroupName", .type = JSONV_STRING, .required = true, .min = 1, .max = 128},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &policy_filter_schema},
     API_EIM_PAGING,
 };
-static const struct jv_schema read_group_links_schema = JV_SCHEMA(read_group_links_fields);
+static const struct jsonv_schema read_group_links_schema = JSONV_SCHEMA(read_group_links_fields);
 
 static err_code read_group_links(struct api_ctx *c) {
     struct state_group *g = state_group_find(c->st, c->account->id, api_str(c, "UserGroupName"));
@@ -310,12 +310,12 @@ static err_code read_group_links(struct api_ctx *c) {
     return api_page_eim(c, "Policies", linked_json(c->st, &g->policies));
 }
 
-static const struct jv_field read_user_links_fields[] = {
+static const struct jsonv_field read_user_links_fields[] = {
     API_DRY_RUN,
-    {.name = "UserName", .type = JV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "UserName", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
     API_EIM_PAGING,
 };
-static const struct jv_schema read_user_links_schema = JV_SCHEMA(read_user_links_fields);
+static const struct jsonv_schema read_user_links_schema = JSONV_SCHEMA(read_user_links_fields);
 
 static err_code read_user_links(struct api_ctx *c) {
     struct state_user *u = state_user_find(c->st, c->account->id, api_str(c, "UserName"));

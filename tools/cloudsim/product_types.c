@@ -12,12 +12,12 @@ static json_t *product_type_json(const struct state_product_type *pt) {
                      pt->vendor);
 }
 
-static const struct jv_field create_fields[] = {
+static const struct jsonv_field create_fields[] = {
     API_DRY_RUN,
-    {.name = "Description", .type = JV_STRING, .required = true, .min = 1, .max = 255},
-    {.name = "Vendor", .type = JV_STRING, .min = 0, .max = 255},
+    {.name = "Description", .type = JSONV_STRING, .required = true, .min = 1, .max = 255},
+    {.name = "Vendor", .type = JSONV_STRING, .min = 0, .max = 255},
 };
-static const struct jv_schema create_schema = JV_SCHEMA(create_fields);
+static const struct jsonv_schema create_schema = JSONV_SCHEMA(create_fields);
 
 static err_code create_product_type(struct api_ctx *c) {
     struct state_product_type *pt = state_product_type_new();
@@ -31,14 +31,14 @@ static err_code create_product_type(struct api_ctx *c) {
     return ERR_OK;
 }
 
-static const struct jv_field filter_fields[] = {API_STRINGS("ProductTypeIds")};
-static const struct jv_schema filter_schema = JV_SCHEMA(filter_fields);
-static const struct jv_field read_fields[] = {
+static const struct jsonv_field filter_fields[] = {API_STRINGS("ProductTypeIds")};
+static const struct jsonv_schema filter_schema = JSONV_SCHEMA(filter_fields);
+static const struct jsonv_field read_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &filter_schema},
     API_PAGING,
 };
-static const struct jv_schema read_schema = JV_SCHEMA(read_fields);
+static const struct jsonv_schema read_schema = JSONV_SCHEMA(read_fields);
 
 static err_code read_product_types(struct api_ctx *c) {
     const json_t *f = json_object_get(c->req, "Filters");
@@ -51,12 +51,12 @@ static err_code read_product_types(struct api_ctx *c) {
     return api_page(c, "ProductTypes", all);
 }
 
-static const struct jv_field delete_fields[] = {
+static const struct jsonv_field delete_fields[] = {
     API_DRY_RUN,
-    {.name = "ProductTypeId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "Force", .type = JV_BOOL},
+    {.name = "ProductTypeId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "Force", .type = JSONV_BOOL},
 };
-static const struct jv_schema delete_schema = JV_SCHEMA(delete_fields);
+static const struct jsonv_schema delete_schema = JSONV_SCHEMA(delete_fields);
 
 static err_code delete_product_type(struct api_ctx *c) {
     const char *id = api_str(c, "ProductTypeId");

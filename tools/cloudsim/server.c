@@ -71,7 +71,7 @@ void server_free(struct server *s) {
         http_server_quiesce(s->http);
         if (!http_server_wait_idle(s->http, SERVER_DRAIN_MS))
             log_warn("calls still in flight after %d ms: closing anyway", SERVER_DRAIN_MS);
-        http_server_free(s->http);
+        http_server_stop(s->http);
     }
     state_free(s->st);
     admin_faults_cleanup(&s->faults);
@@ -128,7 +128,7 @@ static int dispatch_locked(struct server *s, const struct api_op *op, const stru
         c.region = caller.region;
     }
     /* an empty body counts as {} */
-    if (jv_parse(call->body_len ? call->body : "{}", call->body_len ? call->body_len : 2, op->schema, &req, &e) !=
+    if (jsonv_parse(call->body_len ? call->body : "{}", call->body_len ? call->body_len : 2, op->schema, &req, &e) !=
         ERR_OK) {
         status = fail(api_error_from_validation(e.msg), e.msg, rid, body);
         goto done;

@@ -566,21 +566,21 @@ struct state *state_new(const char *path, mkt_time copy_delay, mkt_time vm_delay
 
 /* ---- seed ------------------------------------------------------------------------------------- */
 
-static const struct jv_field seed_entry_fields[] = {
-    {.name = "account_id", .type = JV_STRING, .required = true, .min = 12, .max = 12},
-    {.name = "email", .type = JV_STRING, .required = true, .min = 3, .max = 254, .format = JV_EMAIL},
-    {.name = "access_key", .type = JV_STRING, .required = true, .min = STATE_AK_LEN, .max = STATE_AK_LEN},
-    {.name = "secret_key", .type = JV_STRING, .required = true, .min = STATE_SK_LEN, .max = STATE_SK_LEN},
+static const struct jsonv_field seed_entry_fields[] = {
+    {.name = "account_id", .type = JSONV_STRING, .required = true, .min = 12, .max = 12},
+    {.name = "email", .type = JSONV_STRING, .required = true, .min = 3, .max = 254, .format = JSONV_EMAIL},
+    {.name = "access_key", .type = JSONV_STRING, .required = true, .min = STATE_AK_LEN, .max = STATE_AK_LEN},
+    {.name = "secret_key", .type = JSONV_STRING, .required = true, .min = STATE_SK_LEN, .max = STATE_SK_LEN},
     {.name = "regions",
-     .type = JV_ARRAY,
+     .type = JSONV_ARRAY,
      .required = true,
      .min = 1,
      .max = 16,
      .one_of = state_regions,
-     .items = JV_STRING,
+     .items = JSONV_STRING,
      .unique = true},
 };
-static const struct jv_schema seed_entry_schema = JV_SCHEMA(seed_entry_fields);
+static const struct jsonv_schema seed_entry_schema = JSONV_SCHEMA(seed_entry_fields);
 
 static bool all_chars(const char *s, const char *set_desc) {
     for (; *s; s++) {
@@ -595,7 +595,7 @@ static bool all_chars(const char *s, const char *set_desc) {
 }
 
 err_code state_seed_account(struct state *st, const json_t *entry, bool existing_ok, struct err *e) {
-    if (jv_check(entry, &seed_entry_schema, e) != ERR_OK)
+    if (jsonv_check(entry, &seed_entry_schema, e) != ERR_OK)
         return e ? e->code : ERR_INVALID;
     const char *id = json_string_value(json_object_get(entry, "account_id"));
     const char *ak = json_string_value(json_object_get(entry, "access_key"));

@@ -4,17 +4,17 @@
 
 #include "api.h"
 
-static const struct jv_field tag_fields[] = {
-    {.name = "Key", .type = JV_STRING, .required = true, .min = 1, .max = 255},
-    {.name = "Value", .type = JV_STRING, .min = 0, .max = 255},
+static const struct jsonv_field tag_fields[] = {
+    {.name = "Key", .type = JSONV_STRING, .required = true, .min = 1, .max = 255},
+    {.name = "Value", .type = JSONV_STRING, .min = 0, .max = 255},
 };
-static const struct jv_schema tag_schema = JV_SCHEMA(tag_fields);
-static const struct jv_field tags_fields[] = {
+static const struct jsonv_schema tag_schema = JSONV_SCHEMA(tag_fields);
+static const struct jsonv_field tags_fields[] = {
     API_DRY_RUN,
-    {.name = "ResourceIds", .type = JV_ARRAY, .required = true, .min = 1, .max = 1000, .items = JV_STRING},
-    {.name = "Tags", .type = JV_ARRAY, .required = true, .min = 1, .max = 50, .items = JV_OBJECT, .object = &tag_schema},
+    {.name = "ResourceIds", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 1000, .items = JSONV_STRING},
+    {.name = "Tags", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 50, .items = JSONV_OBJECT, .object = &tag_schema},
 };
-static const struct jv_schema tags_schema = JV_SCHEMA(tags_fields);
+static const struct jsonv_schema tags_schema = JSONV_SCHEMA(tags_fields);
 
 /* The tags of the caller's resource with this id; NULL after api_fail. */
 static struct state_tags *resource_tags(struct api_ctx *c, const char *id) {

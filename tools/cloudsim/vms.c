@@ -69,28 +69,28 @@ static json_t *vm_json(const struct state_vm *vm) {
 
 /* ---- CreateVms -------------------------------------------------------------------------------- */
 
-static const struct jv_schema any_object_schema = {NULL, 0, true};
-static const struct jv_field create_vms_fields[] = {
+static const struct jsonv_schema any_object_schema = {NULL, 0, true};
+static const struct jsonv_field create_vms_fields[] = {
     API_DRY_RUN,
-    {.name = "ImageId", .type = JV_STRING, .required = true, .min = 1, .max = 64},
-    {.name = "VmType", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "MinVmsCount", .type = JV_INT, .min = 1, .max = MAX_VMS_PER_CALL},
-    {.name = "MaxVmsCount", .type = JV_INT, .min = 1, .max = MAX_VMS_PER_CALL},
-    {.name = "KeypairName", .type = JV_STRING, .min = 1, .max = 255},
+    {.name = "ImageId", .type = JSONV_STRING, .required = true, .min = 1, .max = 64},
+    {.name = "VmType", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "MinVmsCount", .type = JSONV_INT, .min = 1, .max = MAX_VMS_PER_CALL},
+    {.name = "MaxVmsCount", .type = JSONV_INT, .min = 1, .max = MAX_VMS_PER_CALL},
+    {.name = "KeypairName", .type = JSONV_STRING, .min = 1, .max = 255},
     API_STRINGS("SecurityGroupIds"),
     API_STRINGS("SecurityGroups"),
-    {.name = "SubnetId", .type = JV_STRING, .min = 1, .max = 64},
-    {.name = "UserData", .type = JV_STRING, .min = 0, .max = 500000},
-    {.name = "BootOnCreation", .type = JV_BOOL},
-    {.name = "Placement", .type = JV_OBJECT, .object = &any_object_schema},
-    {.name = "Performance", .type = JV_STRING, .one_of = performances},
-    {.name = "DeletionProtection", .type = JV_BOOL},
-    {.name = "ClientToken", .type = JV_STRING, .min = 1, .max = 255},
-    {.name = "VmInitiatedShutdownBehavior", .type = JV_STRING, .min = 1, .max = 32},
-    {.name = "NestedVirtualization", .type = JV_BOOL},
-    {.name = "BlockDeviceMappings", .type = JV_ARRAY, .items = JV_OBJECT, .object = &any_object_schema},
+    {.name = "SubnetId", .type = JSONV_STRING, .min = 1, .max = 64},
+    {.name = "UserData", .type = JSONV_STRING, .min = 0, .max = 500000},
+    {.name = "BootOnCreation", .type = JSONV_BOOL},
+    {.name = "Placement", .type = JSONV_OBJECT, .object = &any_object_schema},
+    {.name = "Performance", .type = JSONV_STRING, .one_of = performances},
+    {.name = "DeletionProtection", .type = JSONV_BOOL},
+    {.name = "ClientToken", .type = JSONV_STRING, .min = 1, .max = 255},
+    {.name = "VmInitiatedShutdownBehavior", .type = JSONV_STRING, .min = 1, .max = 32},
+    {.name = "NestedVirtualization", .type = JSONV_BOOL},
+    {.name = "BlockDeviceMappings", .type = JSONV_ARRAY, .items = JSONV_OBJECT, .object = &any_object_schema},
 };
-static const struct jv_schema create_vms_schema = JV_SCHEMA(create_vms_fields);
+static const struct jsonv_schema create_vms_schema = JSONV_SCHEMA(create_vms_fields);
 
 static err_code create_vms(struct api_ctx *c) {
     const json_t *jmin = json_object_get(c->req, "MinVmsCount"), *jmax = json_object_get(c->req, "MaxVmsCount");
@@ -132,12 +132,12 @@ static err_code create_vms(struct api_ctx *c) {
 
 /* ---- ReadVms ---------------------------------------------------------------------------------- */
 
-static const struct jv_field vm_filter_fields[] = {
+static const struct jsonv_field vm_filter_fields[] = {
     API_STRINGS("VmIds"),
     API_STRINGS("ImageIds"),
     API_STRINGS("ProductCodes"),
-    {.name = "VmStateNames", .type = JV_ARRAY, .items = JV_STRING, .one_of = vm_states},
-    {.name = "VmStateCodes", .type = JV_ARRAY, .items = JV_INT, .min = 0, .max = 1000},
+    {.name = "VmStateNames", .type = JSONV_ARRAY, .items = JSONV_STRING, .one_of = vm_states},
+    {.name = "VmStateCodes", .type = JSONV_ARRAY, .items = JSONV_INT, .min = 0, .max = 1000},
     API_STRINGS("CreationDates"),
     API_STRINGS("SubregionNames"),
     API_STRINGS("ReservationIds"),
@@ -147,13 +147,13 @@ static const struct jv_field vm_filter_fields[] = {
     API_STRINGS("TagValues"),
     API_STRINGS("Tags"),
 };
-static const struct jv_schema vm_filter_schema = JV_SCHEMA(vm_filter_fields);
-static const struct jv_field read_vms_fields[] = {
+static const struct jsonv_schema vm_filter_schema = JSONV_SCHEMA(vm_filter_fields);
+static const struct jsonv_field read_vms_fields[] = {
     API_DRY_RUN,
-    {.name = "Filters", .type = JV_OBJECT, .object = &vm_filter_schema},
+    {.name = "Filters", .type = JSONV_OBJECT, .object = &vm_filter_schema},
     API_PAGING,
 };
-static const struct jv_schema read_vms_schema = JV_SCHEMA(read_vms_fields);
+static const struct jsonv_schema read_vms_schema = JSONV_SCHEMA(read_vms_fields);
 
 static bool own_vm(const struct api_ctx *c, const struct state_vm *vm) {
     return strcmp(vm->account_id, c->account->id) == 0 && strcmp(vm->region, c->region) == 0;
@@ -215,11 +215,11 @@ static err_code read_vms(struct api_ctx *c) {
 
 /* ---- StopVms, StartVms, DeleteVms ------------------------------------------------------------- */
 
-#define VM_IDS {.name = "VmIds", .type = JV_ARRAY, .required = true, .min = 1, .max = 1000, .items = JV_STRING}
-static const struct jv_field vm_ids_fields[] = {API_DRY_RUN, VM_IDS};
-static const struct jv_schema vm_ids_schema = JV_SCHEMA(vm_ids_fields);
-static const struct jv_field stop_vms_fields[] = {API_DRY_RUN, VM_IDS, {.name = "ForceStop", .type = JV_BOOL}};
-static const struct jv_schema stop_vms_schema = JV_SCHEMA(stop_vms_fields);
+#define VM_IDS {.name = "VmIds", .type = JSONV_ARRAY, .required = true, .min = 1, .max = 1000, .items = JSONV_STRING}
+static const struct jsonv_field vm_ids_fields[] = {API_DRY_RUN, VM_IDS};
+static const struct jsonv_schema vm_ids_schema = JSONV_SCHEMA(vm_ids_fields);
+static const struct jsonv_field stop_vms_fields[] = {API_DRY_RUN, VM_IDS, {.name = "ForceStop", .type = JSONV_BOOL}};
+static const struct jsonv_schema stop_vms_schema = JSONV_SCHEMA(stop_vms_fields);
 
 enum vm_action { VM_STOP, VM_START, VM_DELETE };
 

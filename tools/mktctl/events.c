@@ -136,7 +136,7 @@ int mktctl_events_tail(const struct mktctl_tail_opts *o) {
         so.Config.DeliverPolicy = js_DeliverByStartTime;
         so.Config.OptStartTime = since * 1000; /* nanoseconds */
     }
-    if (bus_connect(o->nats_url, "mktctl", &b, &e) != ERR_OK) {
+    if (bus_new(o->nats_url, "mktctl", &b, &e) != ERR_OK) {
         fprintf(stderr, "mktctl: %s\n", e.msg);
         goto done;
     }

@@ -74,7 +74,7 @@ static void on_bare(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     natsMsg_Destroy(msg);
 }
 
-static void pool_reply(struct worker *w, void *arg) {
+static void pool_reply(struct pool_worker *w, void *arg) {
     natsConnection *nc = w->app;
     natsMsg *msg = arg;
     natsConnection_Publish(nc, natsMsg_GetReply(msg), natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
@@ -200,16 +200,16 @@ static err_code bench_setup(struct bench *b, struct err *e) {
     if ((s = connect_asap(b->url, "bench_bus-responder", &b->responder)) != NATS_OK ||
         (s = connect_asap(b->url, "bench_bus-client", &b->client)) != NATS_OK)
         return err_set(e, ERR_UNAVAILABLE, "connect %s: %s", b->url, natsStatus_GetText(s));
-    err_code code = pool_new(2, NULL, b->responder, &b->bare_pool, e);
+    err_code code = pool_new(&(struct pool_config){.name = "bare", .workers = 2, .app = b->responder}, &b->bare_pool, e);
     if (code != ERR_OK)
         return code;
     if ((s = natsConnection_Subscribe(&b->bare_sub, b->responder, b->bare_subject, on_bare, NULL)) != NATS_OK ||
         (s = natsConnection_Subscribe(&b->pool_sub, b->responder, b->pool_subject, on_bare_pool, b->bare_pool)) != NATS_OK ||
         (s = natsConnection_FlushTimeout(b->responder, 5000)) != NATS_OK)
         return err_set(e, ERR_UNAVAILABLE, "subscribe: %s", natsStatus_GetText(s));
-    if ((code = bus_connect(b->url, "bench_bus-server", &b->server, e)) != ERR_OK ||
-        (code = bus_connect(b->url, "bench_bus-caller", &b->caller, e)) != ERR_OK ||
-        (code = pool_new(2, NULL, NULL, &b->bus_pool, e)) != ERR_OK)
+    if ((code = bus_new(b->url, "bench_bus-server", &b->server, e)) != ERR_OK ||
+        (code = bus_new(b->url, "bench_bus-caller", &b->caller, e)) != ERR_OK ||
+        (code = pool_new(&(struct pool_config){.name = "bus", .workers = 2}, &b->bus_pool, e)) != ERR_OK)
         return code;
     return bus_serve(b->server, "benchbus", methods, sizeof methods / sizeof methods[0], b->bus_pool, e);
 }

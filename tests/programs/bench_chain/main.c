@@ -125,7 +125,7 @@ done:
 
 /* ---- outbox chain ----------------------------------------------------------------------------- */
 
-static err_code on_tick(const struct consumer_msg *m, struct err *e) {
+static err_code on_tick(const struct events_msg *m, struct err *e) {
     Mkt__Testing__Tick *t = mkt__testing__tick__unpack(NULL, m->event->payload.len, m->event->payload.data);
     if (!t)
         return err_set(e, ERR_INVALID, "tick: undecodable payload");
@@ -276,8 +276,8 @@ static err_code chain_run(const struct settings *cfg, struct bus *pbus, struct b
     pthread_t th[MAX_PRODUCERS];
     bool producing = false;
     struct pool *pool = NULL;
-    struct consumer *cons = NULL;
-    struct relay *relay = NULL;
+    struct events_consumer *cons = NULL;
+    struct outbox_relay *relay = NULL;
     char type[96], filter[128], durable[64];
     int64_t first_begin = 0, last_commit = 0, t0 = 0, end = 0;
     err_code code;
@@ -293,12 +293,12 @@ static err_code chain_run(const struct settings *cfg, struct bus *pbus, struct b
         goto done;
     }
     /* The consumer first, idle on its durable; then (live) the relay, idle on LISTEN; then produce. */
-    struct consumer_spec spec = {.stream = "EVENTS", .durable = durable, .filter = filter, .fn = on_tick, .inbox = true,
+    struct events_consumer_spec spec = {.stream = "EVENTS", .durable = durable, .filter = filter, .fn = on_tick, .inbox = true,
                                  .batch = 128, .ack_wait_ms = 30000};
-    if ((code = pool_new((int)cfg->workers, cfg->consumer_dsn, NULL, &pool, e)) != ERR_OK ||
-        (code = consumer_start(cbus, &spec, pool, &cons, e)) != ERR_OK)
+    if ((code = pool_new(&(struct pool_config){.name = "consumer", .workers = (int)cfg->workers, .dsn = cfg->consumer_dsn}, &pool, e)) != ERR_OK ||
+        (code = events_consumer_start(cbus, &spec, pool, &cons, e)) != ERR_OK)
         goto done;
-    if (!backlog && (code = relay_start(cfg->producer_dsn, pbus, &relay, e)) != ERR_OK)
+    if (!backlog && (code = outbox_relay_start(cfg->producer_dsn, pbus, &relay, e)) != ERR_OK)
         goto done;
     if ((code = start_producers(cfg, p, th, type, e)) != ERR_OK)
         goto done;
@@ -308,7 +308,7 @@ static err_code chain_run(const struct settings *cfg, struct bus *pbus, struct b
         if ((code = join_producers(cfg, p, th, &first_begin, &last_commit, e)) != ERR_OK)
             goto done;
         t0 = clock_mono_us();
-        if ((code = relay_start(cfg->producer_dsn, pbus, &relay, e)) != ERR_OK)
+        if ((code = outbox_relay_start(cfg->producer_dsn, pbus, &relay, e)) != ERR_OK)
             goto done;
     }
     int64_t deadline = clock_mono_us() + cfg->timeout_s * 1000000LL;
@@ -318,7 +318,7 @@ static err_code chain_run(const struct settings *cfg, struct bus *pbus, struct b
         int64_t now = clock_mono_us();
         if (!commit_seen && producers_finished(cfg, p)) {
             commit_seen = true;
-            out->at_commit_relayed = (double)relay_published(relay) / (double)cfg->n;
+            out->at_commit_relayed = (double)outbox_relay_published(relay) / (double)cfg->n;
             out->at_commit_processed = (double)done_n / (double)cfg->n;
         }
         if (done_n >= cfg->n) {
@@ -356,12 +356,12 @@ done:
         struct err ignored;
         (void)join_producers(cfg, p, th, &first_begin, &last_commit, &ignored);
     }
-    consumer_free(cons);
+    events_consumer_free(cons);
     if (pool) {
         pool_drain(pool, 5000);
         pool_free(pool);
     }
-    relay_free(relay, 2000);
+    outbox_relay_stop(relay, 2000);
     if (cons)
         js_DeleteConsumer(bus_js(cbus), "EVENTS", durable, NULL, NULL);
     return code;
@@ -391,8 +391,8 @@ int main(void) {
     PGconn *padmin = NULL, *watch = NULL;
     struct err e = {0};
     int rc = 1;
-    if (bus_connect(cfg.nats_url, "bench_chain-producer", &pbus, &e) != ERR_OK ||
-        bus_connect(cfg.nats_url, "bench_chain-consumer", &cbus, &e) != ERR_OK ||
+    if (bus_new(cfg.nats_url, "bench_chain-producer", &pbus, &e) != ERR_OK ||
+        bus_new(cfg.nats_url, "bench_chain-consumer", &cbus, &e) != ERR_OK ||
         events_setup_streams(pbus, 1, &e) != ERR_OK || migrate(cfg.producer_dsn, &padmin, &e) != ERR_OK ||
         migrate(cfg.consumer_dsn, &watch, &e) != ERR_OK) {
         fprintf(stderr, "bench_chain: set-up: %s\n", e.msg);

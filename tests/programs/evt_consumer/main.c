@@ -13,7 +13,7 @@
 
 static long fail_seq = -1;
 
-static err_code on_tick(const struct consumer_msg *m, struct err *e) {
+static err_code on_tick(const struct events_msg *m, struct err *e) {
     Mkt__Testing__Tick *t = mkt__testing__tick__unpack(NULL, m->event->payload.len, m->event->payload.data);
     if (!t)
         return err_set(e, ERR_INVALID, "tick: undecodable payload");
@@ -36,7 +36,7 @@ int main(void) {
     snprintf(durable, sizeof durable, "%s", name ? name : "evt-consumer");
     if (fail)
         fail_seq = atol(fail);
-    struct consumer_spec spec = {.stream = "EVENTS", .durable = durable, .filter = filter, .fn = on_tick, .inbox = true,
+    struct events_consumer_spec spec = {.stream = "EVENTS", .durable = durable, .filter = filter, .fn = on_tick, .inbox = true,
                                  .batch = 128, .ack_wait_ms = 5000};
     if (svc_init(&s, "evt_consumer", NULL, true, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
         svc_connect(&s, &e) != ERR_OK || svc_consume(&s, &spec, &e) != ERR_OK) {

@@ -73,7 +73,7 @@ int main(int argc, char **argv) {
         snprintf(subj, sizeof subj, MAIL_SUBJECT_PREFIX "%s", tmpl);
     struct bus *b = NULL;
     struct err e = {0};
-    if (bus_connect(url ? url : "nats://127.0.0.1:4222", "mail_send", &b, &e) != ERR_OK ||
+    if (bus_new(url ? url : "nats://127.0.0.1:4222", "mail_send", &b, &e) != ERR_OK ||
         events_setup_streams(b, 1, &e) != ERR_OK) {
         fprintf(stderr, "mail_send: %s\n", e.msg);
         bus_free(b);

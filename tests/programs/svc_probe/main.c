@@ -67,7 +67,7 @@ static const struct bus_method methods[] = {
     {"tx_state", &mkt__testing__echo__descriptor, tx_state},
 };
 
-static err_code on_tick(const struct consumer_msg *m, struct err *e) {
+static err_code on_tick(const struct events_msg *m, struct err *e) {
     Mkt__Testing__Tick *t = mkt__testing__tick__unpack(NULL, m->event->payload.len, m->event->payload.data);
     if (!t)
         return err_set(e, ERR_INVALID, "tick: undecodable payload");
@@ -91,8 +91,8 @@ int main(void) {
     snprintf(durable, sizeof durable, "%s", name ? name : "svc-probe");
     snprintf(service, sizeof service, "%s", svc_name ? svc_name : "probe");
     slow_ms = slow ? atol(slow) : 0;
-    const struct consumer_route routes[] = {{type, on_tick}};
-    struct consumer_spec spec = {.stream = "EVENTS", .durable = durable, .routes = routes, .n_routes = 1,
+    const struct events_route routes[] = {{type, on_tick}};
+    struct events_consumer_spec spec = {.stream = "EVENTS", .durable = durable, .routes = routes, .n_routes = 1,
                                  .inbox = true, .ack_wait_ms = 30000};
     if (svc_init(&s, service, NULL, true, &e) != ERR_OK || svc_open_db(&s, &e) != ERR_OK ||
         svc_connect(&s, &e) != ERR_OK || svc_serve(&s, methods, sizeof methods / sizeof methods[0], &e) != ERR_OK ||

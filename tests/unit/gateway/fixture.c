@@ -20,7 +20,7 @@ void gw_fixture_start(size_t max_body, bool caches, long long rate_per_s, long l
 }
 
 void gw_fixture_stop(void) {
-    http_server_free(gw.http);
+    http_server_stop(gw.http);
     if (gw.tokens)
         gateway_token_cache_free(gw.tokens);
     if (gw.rate)

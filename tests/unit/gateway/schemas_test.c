@@ -12,7 +12,7 @@
 #define LINK_TOKEN "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ-_01234"
 
 struct body_case {
-    const struct jv_schema *schema;
+    const struct jsonv_schema *schema;
     const char *body;
     err_code want;
     const char *mentions; /* a substring of the message (the field), or NULL */
@@ -179,7 +179,7 @@ Test(gateway_schemas, oversized_strings_are_refused_by_length) {
 
 Test(gateway_schemas, query_parameters) {
     static const char *const states[] = {"pending", "sent", "failed", NULL};
-    const struct jv_field rule = {.type = JV_STRING, .one_of = states};
+    const struct jsonv_field rule = {.type = JSONV_STRING, .one_of = states};
     struct err e = {0};
     cr_expect_eq(gateway_check_query("state", NULL, &rule, &e), ERR_OK);
     cr_expect_eq(gateway_check_query("state", "", &rule, &e), ERR_OK, "an empty value is no filter");
