@@ -47,6 +47,8 @@ static const struct config_field identity_fields[] = {
     {"MKT_OPERATOR_EMAIL", CONFIG_STRING, "", 0, 254, false, C(operator_email),
      "operator account ensured at start (with MKT_OPERATOR_PASSWORD)"},
     {"MKT_OPERATOR_PASSWORD", CONFIG_STRING, "", 0, 256, true, C(operator_password), "the operator's password"},
+    {"MKT_CURSOR_KEY", CONFIG_STRING, "", 0, 256, true, C(cursor_key),
+     "MAC key of list cursors (the same on every replica; empty = development key)"},
     {"MKT_OPERATOR_NAME", CONFIG_STRING, "Operator", 1, 100, false, C(operator_name), "the operator's name"},
     {"MKT_EIM_RECONCILE_S", CONFIG_INT, "300", 1, 86400, false, C(eim_reconcile_s),
      "period of the EIM drift reconciliation (ACC-4)"},

@@ -46,6 +46,8 @@ static const struct config_field notifier_fields[] = {
                                                       "shared NATS uses its own)"},
     {"MKT_NOTIFIER_CONSUMER", CONFIG_STRING, "notifier", 1, 48, false,
      offsetof(struct notifier_config, consumer_name), "prefix of the durable consumers' names"},
+    {"MKT_CURSOR_KEY", CONFIG_STRING, "", 0, 256, true, offsetof(struct notifier_config, cursor_key),
+     "MAC key of list cursors (the same on every replica; empty = development key)"},
     {"MKT_MAIL_EVENTS", CONFIG_BOOL, "true", 0, 0, false, offsetof(struct notifier_config, consume_events),
      "consume the EVENTS that call for mails (false: mail commands only)"},
 };
