@@ -313,8 +313,10 @@ static bool admit(struct gateway *g, struct gateway_req *r, const struct gateway
                   struct gateway_actor *actor, struct http_response *res) {
     struct err e = {0};
     int after = 0;
-    /* Probes stay outside the limit: a load balancer polls them from one address. */
-    if (strncmp(route->pattern, "/v1/", 4) == 0 &&
+    /* /healthz stays outside the limit (a load balancer polls it from one address, and it costs
+     * nothing); /readyz, which asks every service (its answer cached for a second), is limited
+     * like every /v1 route. */
+    if ((strncmp(route->pattern, "/v1/", 4) == 0 || strcmp(route->pattern, "/readyz") == 0) &&
         !gateway_rate_take(g->rate, r->http->client_addr, clock_mono_us(), &after)) {
         e.retry_after_s = after;
         snprintf(e.msg, sizeof e.msg, "too many requests from this address: retry in %d s", after);

@@ -2,6 +2,7 @@
  * RPC inside a transaction): while the fake owner answers mail_recipients, no connection of the
  * notifier's role is "idle in transaction" after touching the inbox; the inbox claim and the
  * ledger rows come after the call, and the mails go out once. */
+#include <stdatomic.h>
 #include "notifier_util.h"
 
 TestSuite(notifier_consumers, .fini = nt_fini);
@@ -9,8 +10,8 @@ TestSuite(notifier_consumers, .fini = nt_fini);
 struct owner {
     char org[40];
     char role[40];
-    int calls;
-    long in_tx; /* connections of the notifier idle in a transaction that touched the inbox */
+    atomic_int calls;
+    atomic_long in_tx; /* connections of the notifier idle in a transaction that touched the inbox */
 };
 
 static void on_recipients(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
@@ -33,9 +34,9 @@ static void on_recipients(natsConnection *nc, natsSubscription *sub, natsMsg *ms
                  " AND state LIKE 'idle in transaction%%' AND query ILIKE '%%inbox%%'",
                  o->role);
         char *n = th_sql(sql);
-        __atomic_add_fetch(&o->in_tx, n ? atol(n) : 0, __ATOMIC_SEQ_CST);
+        atomic_fetch_add(&o->in_tx, n ? atol(n) : 0);
         free(n);
-        __atomic_add_fetch(&o->calls, 1, __ATOMIC_SEQ_CST);
+        atomic_fetch_add(&o->calls, 1);
         Mkt__Mail__Recipient a = MKT__MAIL__RECIPIENT__INIT;
         a.address = (char *)"owner-call@buyer.example";
         a.name = (char *)"Olga";
@@ -90,8 +91,8 @@ Test(notifier_consumers, the_owner_is_called_with_no_transaction_open, .timeout 
     struct err e = {0};
     cr_assert_eq(events_publish(t.bus, "mkt.evt.catalog.version.published", data, len, ev.id, 5000, &e), ERR_OK);
     cr_assert(nt_wait_mails(&t.sink, 1, 30000), "1 mail expected, got %zu", nt_count(&t.sink));
-    cr_expect_eq(__atomic_load_n(&o.calls, __ATOMIC_SEQ_CST), 1);
-    cr_expect_eq(__atomic_load_n(&o.in_tx, __ATOMIC_SEQ_CST), 0, "no inbox transaction open during the call");
+    cr_expect_eq(atomic_load(&o.calls), 1);
+    cr_expect_eq(atomic_load(&o.in_tx), 0, "no inbox transaction open during the call");
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.inbox WHERE event_id = '%s'", t.schema, ev.id);
     char *rows = th_sql(sql);
@@ -103,7 +104,7 @@ Test(notifier_consumers, the_owner_is_called_with_no_transaction_open, .timeout 
     cr_assert_eq(events_publish(t.bus, "mkt.evt.catalog.version.published", data, len, copy, 5000, &e), ERR_OK);
     th_sleep_ms(1500);
     cr_expect_eq(nt_count(&t.sink), 1, "sent once");
-    cr_expect_eq(__atomic_load_n(&o.calls, __ATOMIC_SEQ_CST), 1, "the owner is asked once");
+    cr_expect_eq(atomic_load(&o.calls), 1, "the owner is asked once");
     free(data);
     events_storage_cleanup(&st);
     natsSubscription_Destroy(sub);

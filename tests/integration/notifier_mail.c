@@ -191,7 +191,7 @@ Test(notifier_mail, bad_commands_are_dead_lettered_not_retried, .timeout = 90) {
 
 struct owner {
     char org[40];
-    int calls;
+    atomic_int calls;
 };
 
 static void on_recipients(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure) {
@@ -207,7 +207,7 @@ static void on_recipients(natsConnection *nc, natsSubscription *sub, natsMsg *ms
         rep.code = ERR_NOT_FOUND; /* an event of another test */
         rep.message = (char *)"not ours";
     } else {
-        __atomic_add_fetch(&o->calls, 1, __ATOMIC_SEQ_CST);
+        atomic_fetch_add(&o->calls, 1);
         Mkt__Mail__Recipient a = MKT__MAIL__RECIPIENT__INIT, b = MKT__MAIL__RECIPIENT__INIT,
                              c = MKT__MAIL__RECIPIENT__INIT;
         a.address = (char *)"admin@buyer.example";
@@ -284,7 +284,7 @@ Test(notifier_mail, event_recipients_from_the_owning_service, .timeout = 90) {
         cr_expect_str_eq(m[i].message_id, want);
     }
     nt_mails_free(m, n);
-    cr_expect_eq(__atomic_load_n(&o.calls, __ATOMIC_SEQ_CST), 1, "the owner is asked once");
+    cr_expect_eq(atomic_load(&o.calls), 1, "the owner is asked once");
     cr_expect(nt_log_has(&t.proc, "recipient skipped: recipient address 'broken address@x'"));
     free(data);
     events_storage_cleanup(&st);

@@ -336,7 +336,9 @@ Test(gateway_dispatch_auth, rate_limit_429_with_retry_after, .init = start_limit
     cr_expect_str_eq(gw_header(head, "Retry-After", v, sizeof v) ?: "", "1");
     cr_expect(gw_header(head, "X-Request-Id", v, sizeof v));
     free(body), free(head);
-    /* Probes are not limited. */
+    /* The liveness probe is not limited; readiness (which asks every service) is. */
     for (int i = 0; i < 5; i++)
         cr_expect_eq(call("GET", "/healthz", NULL, NULL, NULL, NULL), 200);
+    cr_expect_eq(call("GET", "/readyz", NULL, NULL, &body, NULL), 429, "%s", body);
+    free(body);
 }

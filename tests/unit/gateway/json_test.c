@@ -75,7 +75,9 @@ Test(gateway_json, organization_and_outscale_account_shapes) {
     o.created_us = T0;
     char *s = dump(gateway_organization_json(&o));
     cr_expect_str_eq(s, "{\"created_at\":\"2026-11-27T23:20:57.123456Z\",\"id\":\"o1\",\"name\":\"Acme\","
-                        "\"outscale_account_id\":\"123456789012\",\"region\":\"cloudgouv-eu-west-1\",\"status\":"
+                        "\"outscale_account_id\":\"123456789012\","
+                        "\"partner_programme\":{\"number\":null,\"reason\":null,\"status\":null},"
+                        "\"region\":\"cloudgouv-eu-west-1\",\"status\":"
                         "\"pending\",\"types\":[\"buyer\",\"seller\"],\"ugap\":false,\"validated_at\":null}");
     free(s);
 
