@@ -3,6 +3,7 @@
  * parts, the headers and the link; redelivered commands and events send nothing new, across a
  * restart too; bad commands are dead-lettered with a clear log line and never retried; events are
  * resolved through the owning service; operators see the ledger without secrets. */
+#include <stdatomic.h>
 #include "notifier_util.h"
 #include "cursor.h"
 
