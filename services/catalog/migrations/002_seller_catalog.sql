@@ -59,7 +59,7 @@ CREATE TABLE products (
     published_at      timestamptz,
     deleted_at        timestamptz                    -- drafts only (PROD-6); kept for idempotent replays
 );
-CREATE INDEX products_by_org ON products (organization_id, created_at, id) WHERE deleted_at IS NULL;
+CREATE INDEX products_by_org ON products (organization_id, id) WHERE deleted_at IS NULL;
 
 -- An offer is its identity and current revision; each revision is immutable once buyers could
 -- see it (PROD-7), so subscriptions point at (offer_id, revision).
@@ -149,6 +149,6 @@ CREATE TABLE reviews (
     submitted_at      timestamptz NOT NULL,
     decided_at        timestamptz
 );
-CREATE INDEX reviews_pending ON reviews (submitted_at, id) WHERE state = 'pending';
+CREATE INDEX reviews_pending ON reviews (id) WHERE state = 'pending';
 -- One open review per listing.
 CREATE UNIQUE INDEX reviews_one_open ON reviews (product_id, coalesce(version_id, product_id)) WHERE state = 'pending';
