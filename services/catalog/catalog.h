@@ -12,6 +12,7 @@
 struct catalog_config {
     const char *review;     /* MKT_CATALOG_REVIEW: "none" (publish at once, OUTSCALE's way) or "required" (PUB-4) */
     const char *cursor_key; /* MKT_CURSOR_KEY: MAC key of list cursors, the same on every replica */
+    const char *consumer_name; /* MKT_CATALOG_CONSUMER: durable name of the publisher-reports consumer */
 };
 
 struct catalog {

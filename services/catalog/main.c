@@ -5,6 +5,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "consumers.h"
 #include "handlers.h"
 #include "log.h"
 #include "svc.h"
@@ -14,6 +15,8 @@ static const struct config_field catalog_fields[] = {
      "listing review before publication (PUB-4): none or required"},
     {"MKT_CURSOR_KEY", CONFIG_STRING, "", 0, 256, true, offsetof(struct catalog_config, cursor_key),
      "MAC key of list cursors (the same on every replica; empty = development key)"},
+    {"MKT_CATALOG_CONSUMER", CONFIG_STRING, "catalog", 1, 48, false, offsetof(struct catalog_config, consumer_name),
+     "durable name of the consumer of the publisher's reports"},
 };
 
 int main(void) {
@@ -28,7 +31,7 @@ int main(void) {
         goto fail;
     config_log(catalog_fields, CONFIG_COUNT(catalog_fields), &cat.cfg);
     if (svc_open_db(&s, &e) != ERR_OK || svc_connect(&s, &e) != ERR_OK ||
-        svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK)
+        svc_serve(&s, catalog_methods, catalog_methods_count, &e) != ERR_OK || consumers_start(&cat, &s, &e) != ERR_OK)
         goto fail;
     rc = svc_run(&s);
     goto done;

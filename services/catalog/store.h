@@ -62,6 +62,9 @@ err_code store_product_list(PGconn *c, const char *org, const char *after_id, in
 /* Writes every descriptive field of `p` (the merged product) and its updated_at. */
 err_code store_product_update(PGconn *c, const Mkt__Catalog__Product *p, mkt_time now, struct err *e) MKT_MUST_USE;
 err_code store_product_set_state(PGconn *c, const char *id, const char *state, mkt_time now, struct err *e) MKT_MUST_USE;
+/* PROD-3: records the code once (*changed false when the product already has one or is gone). */
+err_code store_product_set_code(PGconn *c, const char *id, const char *code, mkt_time now, bool *changed,
+                                struct err *e) MKT_MUST_USE;
 err_code store_product_delete(PGconn *c, const char *id, mkt_time now, struct err *e) MKT_MUST_USE;
 
 /* ---- offers (store_products.c) ---- */

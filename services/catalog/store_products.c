@@ -113,6 +113,19 @@ err_code store_product_set_state(PGconn *c, const char *id, const char *state, m
                    DB_PARAMS(id, state, db_time_param(now, t, sizeof t)));
 }
 
+err_code store_product_set_code(PGconn *c, const char *id, const char *code, mkt_time now, bool *changed,
+                                struct err *e) {
+    char t[40];
+    long n = 0;
+    err_code rc = db_exec(c, e, &n,
+                          "UPDATE products SET product_code = $2, updated_at = $3 WHERE id = $1::uuid"
+                          " AND product_code IS NULL AND deleted_at IS NULL",
+                          DB_PARAMS(id, code, db_time_param(now, t, sizeof t)));
+    if (rc == ERR_OK)
+        *changed = n > 0;
+    return rc;
+}
+
 err_code store_product_delete(PGconn *c, const char *id, mkt_time now, struct err *e) {
     char t[40];
     return db_exec(c, e, NULL, "UPDATE products SET deleted_at = $2 WHERE id = $1::uuid AND state = 'draft'",

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "events.h"
+#include "publisher.pb-c.h"
 #include "identity_support.h"
 
 struct cat {
@@ -24,7 +26,7 @@ struct cat {
     struct th_proc catalog, gateway;
     char schema[40];
     char url[64];
-    char env[2][6][400];
+    char env[2][8][400];
 };
 
 static bool catalog_ready(void *arg) {
@@ -54,8 +56,9 @@ static void cat_start(struct cat *c, const char *review) {
     snprintf(c->env[0][1], 400, "MKT_PG_DSN=%s", dsn);
     snprintf(c->env[0][2], 400, "MKT_CATALOG_REVIEW=%s", review);
     snprintf(c->env[0][3], 400, "MKT_DRAIN_MS=5000");
+    snprintf(c->env[0][4], 400, "MKT_CATALOG_CONSUMER=cat-%s", c->idt.run); /* a durable of its own */
     free(dsn);
-    const char *ce[] = {c->env[0][0], c->env[0][1], c->env[0][2], c->env[0][3], NULL};
+    const char *ce[] = {c->env[0][0], c->env[0][1], c->env[0][2], c->env[0][3], c->env[0][4], NULL};
     c->catalog = th_spawn("catalog", NULL, ce);
     int port = th_free_port();
     snprintf(c->url, sizeof c->url, "http://127.0.0.1:%d", port);
@@ -396,12 +399,37 @@ static void ready_seller(struct cat *c, struct idt_who *seller, struct idt_who *
     th_api_free(&r);
 }
 
-/* The product code normally comes from the publisher's report on catalog.product.created
- * (PROD-3); until the publisher service exists, the test writes it where the report would. */
-static void assign_code(struct cat *c, const char *product_id, const char *code) {
-    char sql[300];
-    snprintf(sql, sizeof sql, "UPDATE %s.products SET product_code = '%s' WHERE id = '%s'", c->schema, code, product_id);
-    free(th_sql(sql));
+/* PROD-3: the publisher's report that the product type exists, as it publishes it on EVENTS
+ * (publisher.product_code.created); the catalog's consumer records the code. (With the
+ * publisher service running, its own report does this.) */
+static void report_code(struct cat *c, struct idt_who *seller, const char *product_id, const char *code) {
+    Mkt__Publisher__ProductCodeEvent pc = MKT__PUBLISHER__PRODUCT_CODE_EVENT__INIT;
+    pc.product_id = (char *)product_id;
+    pc.organization_id = seller->org_id;
+    pc.product_code = (char *)code;
+    Mkt__Event ev;
+    struct event_storage st;
+    events_envelope(&ev, &st, "publisher.product_code.created", seller->org_id, "", "", &pc.base);
+    size_t len = mkt__event__get_packed_size(&ev);
+    uint8_t *buf = malloc(len);
+    mkt__event__pack(&ev, buf);
+    struct err e = {0};
+    for (int i = 0; i < 2; i++) /* twice: a repeat changes nothing */
+        cr_assert_eq(events_publish(c->idt.bus, "mkt.evt.publisher.product_code.created", buf, len, ev.id, 5000, &e),
+                     ERR_OK, "%s", e.msg);
+    free(buf);
+    events_storage_cleanup(&st);
+    char path[200];
+    snprintf(path, sizeof path, "/v1/products/%s", product_id);
+    for (int i = 0; i < 100; i++) {
+        struct th_api r = api(c, "GET", path, seller, NULL);
+        bool done = strcmp(th_jstr(r.json, "product_code"), code) == 0;
+        th_api_free(&r);
+        if (done)
+            return;
+        th_sleep_ms(100);
+    }
+    cr_assert_fail("product %s did not get its code %s", product_id, code);
 }
 
 Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
@@ -427,7 +455,7 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     EXPECT_STATUS(r, 409);
     cr_expect(strstr(r.body, "PROD-3") != NULL, "%s", r.body);
     th_api_free(&r);
-    assign_code(&c, omi, "pty-0a1b2c3d");
+    report_code(&c, &seller, omi, "pty-0a1b2c3d");
 
     /* Offers of each kind an OMI product takes. */
     const char *offers[] = {
