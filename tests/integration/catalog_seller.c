@@ -13,6 +13,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -385,9 +386,9 @@ Test(catalog_seller, products_offers_and_publication, .timeout = 240, .fini = id
 }
 
 /* A validated seller organization with a published showcase, and the operator, logged in. */
-static void ready_seller(struct cat *c, struct idt_who *seller, struct idt_who *op) {
+static void ready_seller(struct cat *c, const char *who, struct idt_who *seller, struct idt_who *op) {
     struct th_cloudsim_account cloud;
-    idt_signup(&c->idt, "seller", "seller", &cloud, seller);
+    idt_signup(&c->idt, who, "seller", &cloud, seller);
     operator_login(c, op);
     validate(c, op, seller->org_id);
     th_sleep_ms(1100); /* the gateway trusts a resolved session for 1 s: let it see the validation */
@@ -436,7 +437,7 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "none");
     struct idt_who seller, op;
-    ready_seller(&c, &seller, &op);
+    ready_seller(&c, "seller", &seller, &op);
     struct th_api r;
 
     r = api(&c, "POST", "/v1/products", &seller,
@@ -623,7 +624,7 @@ Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "required");
     struct idt_who seller, op;
-    ready_seller(&c, &seller, &op);
+    ready_seller(&c, "seller", &seller, &op);
     struct th_api r;
     r = api(&c, "POST", "/v1/products", &seller, outsourced_product);
     char *id = created_id(&r);
@@ -757,5 +758,149 @@ Test(catalog_seller, partner_programme_number, .timeout = 180, .fini = idt_fini)
     cr_expect_str_eq(th_jstr(json_object_get(r.json, "partner_programme"), "number"), "OPN-654321");
     th_api_free(&r);
     idt_who_cleanup(&op), idt_who_cleanup(&buyer), idt_who_cleanup(&seller);
+    cat_stop(&c);
+}
+
+/* The authorization matrix of every catalog route, end to end (gateway table, then the catalog's
+ * own checks): visitor, buyer, the seller's admin and user (ACC-2: alike), a pending seller
+ * (ORG-3: prepares, sees only its own), another seller (another organization's resources are
+ * 404), operator. 0 = not asked (a call that would change the owner's data for later rows). */
+enum { V, B, S, U, P, O, OP, N_ACTORS };
+
+struct ids {
+    char product[40], offer[40], offer2[40], version[40], terms[40];
+};
+
+static void expand(const char *tmpl, const struct ids *ids, char *out, size_t n) {
+    static const struct {
+        const char *key;
+        size_t off;
+    } keys[] = {{"{pid}", offsetof(struct ids, product)}, {"{oid}", offsetof(struct ids, offer)},
+                {"{oid2}", offsetof(struct ids, offer2)}, {"{vid}", offsetof(struct ids, version)},
+                {"{tid}", offsetof(struct ids, terms)}};
+    size_t used = 0;
+    for (const char *p = tmpl; *p && used + 1 < n;) {
+        bool replaced = false;
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0] && !replaced; k++) {
+            size_t kl = strlen(keys[k].key);
+            if (strncmp(p, keys[k].key, kl) == 0) {
+                used += (size_t)snprintf(out + used, n - used, "%s", (const char *)ids + keys[k].off);
+                p += kl;
+                replaced = true;
+            }
+        }
+        if (!replaced)
+            out[used++] = *p++;
+    }
+    out[used < n ? used : n - 1] = '\0';
+}
+
+#define UUID0 "0190a0a0-0000-7000-8000-0000000000ff"
+
+static const struct {
+    const char *method, *path, *body;
+    int want[N_ACTORS]; /* V, B, S, U, P, O, OP */
+} matrix[] = {
+    {"GET", "/v1/categories", NULL, {200, 200, 200, 200, 200, 200, 200}},
+    {"GET", "/v1/showcase", NULL, {401, 403, 200, 200, 200, 200, 403}},
+    {"POST", "/v1/showcase/publish?dry_run=true", NULL, {401, 403, 200, 200, 200, 200, 403}},
+    {"GET", "/v1/products", NULL, {401, 403, 200, 200, 200, 200, 403}},
+    {"POST", "/v1/products", "{\"kind\":\"llm\",\"name\":{\"en\":\"M\"}}", {401, 403, 201, 201, 201, 201, 403}},
+    {"GET", "/v1/products/{pid}", NULL, {401, 403, 200, 200, 404, 404, 403}},
+    {"PATCH", "/v1/products/{pid}", "{\"name\":{\"en\":\"P\",\"fr\":\"P\"}}", {401, 403, 200, 200, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/publish?dry_run=true", NULL, {401, 403, 202, 202, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/unpublish", NULL, {401, 403, 409, 409, 404, 404, 403}},
+    {"GET", "/v1/products/{pid}/offers", NULL, {401, 403, 200, 200, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/offers", "{\"kind\":\"free\"}", {401, 403, 201, 201, 404, 404, 403}},
+    {"PATCH", "/v1/products/{pid}/offers/{oid}", "{}", {401, 403, 200, 200, 404, 404, 403}},
+    {"DELETE", "/v1/products/{pid}/offers/{oid2}", NULL, {401, 403, 0, 0, 404, 404, 403}},
+    {"GET", "/v1/products/{pid}/versions", NULL, {401, 403, 200, 200, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/versions", "{\"software_version\":\"2\"}", {401, 403, 201, 201, 404, 404, 403}},
+    {"GET", "/v1/products/{pid}/versions/{vid}", NULL, {401, 403, 200, 200, 404, 404, 403}},
+    {"PATCH", "/v1/products/{pid}/versions/{vid}", "{\"operating_system\":\"Debian 12\"}", {401, 403, 200, 200, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/versions/{vid}/publish?dry_run=true", NULL, {401, 403, 409, 409, 404, 404, 403}},
+    {"POST", "/v1/products/{pid}/versions/{vid}/unpublish", NULL, {401, 403, 409, 409, 404, 404, 403}},
+    {"DELETE", "/v1/products/{pid}", NULL, {401, 403, 0, 0, 404, 404, 403}},
+    {"GET", "/v1/terms", NULL, {401, 403, 200, 200, 200, 200, 403}},
+    {"POST", "/v1/terms", "{}", {401, 403, 201, 201, 201, 201, 403}},
+    {"PATCH", "/v1/terms/{tid}", "{\"title\":{\"en\":\"T\"}}", {401, 403, 200, 200, 404, 404, 403}},
+    {"POST", "/v1/terms/{tid}/activate", NULL, {401, 403, 400, 400, 404, 404, 403}},
+    {"GET", "/v1/operator/reviews", NULL, {401, 403, 403, 403, 403, 403, 200}},
+    {"POST", "/v1/operator/reviews/" UUID0 "/approve", "{}", {401, 403, 403, 403, 403, 403, 404}},
+    {"POST", "/v1/operator/reviews/" UUID0 "/reject", "{\"comment\":\"no\"}", {401, 403, 403, 403, 403, 403, 404}},
+    /* a draft showcase takes a partial edit; a published one stays complete (SHOW-2) */
+    {"PUT", "/v1/showcase", "{\"name\":{\"en\":\"N\"}}", {401, 403, 0, 0, 200, 400, 403}},
+};
+
+static char *id_of(struct th_api *r) {
+    cr_assert(r->status >= 200 && r->status < 300, "setup: %ld %s", r->status, r->body);
+    return created_id(r);
+}
+
+Test(catalog_seller, authorization_matrix_of_every_route, .timeout = 300, .fini = idt_fini) {
+    struct cat c;
+    cat_start(&c, "none");
+    struct idt_who who[N_ACTORS], op2;
+    memset(who, 0, sizeof who);
+    struct th_cloudsim_account cloud;
+    ready_seller(&c, "owner", &who[S], &who[OP]);
+    idt_add_account(&c.idt, &who[S], "member", "user", &who[U]);
+    idt_signup(&c.idt, "pending", "seller", &cloud, &who[P]);
+    ready_seller(&c, "other", &who[O], &op2);
+    idt_signup(&c.idt, "buyer", "buyer", &cloud, &who[B]);
+
+    struct ids ids;
+    struct th_api r = api(&c, "POST", "/v1/products", &who[S],
+                          "{\"kind\":\"omi\",\"name\":{\"en\":\"Owned\"},\"categories\":[\"databases\"]}");
+    char *id = id_of(&r);
+    snprintf(ids.product, sizeof ids.product, "%s", id);
+    free(id);
+    report_code(&c, &who[S], ids.product, "pty-0c0c0c0c");
+    char path[300];
+    snprintf(path, sizeof path, "/v1/products/%s/offers", ids.product);
+    r = api(&c, "POST", path, &who[S], "{\"kind\":\"free\"}");
+    id = id_of(&r);
+    snprintf(ids.offer, sizeof ids.offer, "%s", id);
+    free(id);
+    r = api(&c, "POST", path, &who[S], "{\"kind\":\"byol\",\"licence_url\":\"https://x.example/l\"}");
+    id = id_of(&r);
+    snprintf(ids.offer2, sizeof ids.offer2, "%s", id);
+    free(id);
+    snprintf(path, sizeof path, "/v1/products/%s/versions", ids.product);
+    r = api(&c, "POST", path, &who[S], "{\"software_version\":\"1\"}");
+    id = id_of(&r);
+    snprintf(ids.version, sizeof ids.version, "%s", id);
+    free(id);
+    r = api(&c, "POST", "/v1/terms", &who[S], "{\"title\":{\"en\":\"Terms\"}}");
+    id = id_of(&r);
+    snprintf(ids.terms, sizeof ids.terms, "%s", id);
+    free(id);
+
+    static const char *const names[] = {"visitor", "buyer", "seller admin", "seller user", "pending seller",
+                                        "other seller", "operator"};
+    for (size_t i = 0; i < sizeof matrix / sizeof matrix[0]; i++) {
+        char p[400];
+        expand(matrix[i].path, &ids, p, sizeof p);
+        for (int a = 0; a < N_ACTORS; a++) {
+            if (!matrix[i].want[a])
+                continue;
+            r = api(&c, matrix[i].method, p, a == V ? NULL : &who[a], matrix[i].body);
+            cr_expect_eq(r.status, matrix[i].want[a], "%s %s as %s: %ld %s", matrix[i].method, matrix[i].path,
+                         names[a], r.status, r.body);
+            th_api_free(&r);
+        }
+    }
+    /* The owner's own deletions, last. */
+    snprintf(path, sizeof path, "/v1/products/%s/offers/%s", ids.product, ids.offer2);
+    r = api(&c, "DELETE", path, &who[U], NULL);
+    EXPECT_STATUS(r, 204);
+    th_api_free(&r);
+    snprintf(path, sizeof path, "/v1/products/%s", ids.product);
+    r = api(&c, "DELETE", path, &who[U], NULL);
+    EXPECT_STATUS(r, 204);
+    th_api_free(&r);
+    for (int a = 0; a < N_ACTORS; a++)
+        idt_who_cleanup(&who[a]);
+    idt_who_cleanup(&op2);
     cat_stop(&c);
 }
