@@ -49,6 +49,8 @@ const struct bus_method catalog_methods[] = {
     {"reject_review", &mkt__catalog__review_decision__descriptor, handlers_reject_review},
     /* the notifier */
     {"mail_recipients", &mkt__mail__recipients_request__descriptor, handlers_mail_recipients},
+    /* identity */
+    {"product_codes", &mkt__catalog__id_request__descriptor, handlers_product_codes},
     /* sellers: terms of use */
     {"list_terms", &mkt__catalog__empty__descriptor, handlers_list_terms},
     {"create_terms", &mkt__catalog__terms_request__descriptor, handlers_create_terms},

@@ -10,7 +10,7 @@
  *   handlers_versions.c  versions (VER-1..9) and publication (PROD-2, PROD-6, PROD-8, PUB-4)
  *   handlers_terms.c     terms of use (PUB-3)
  *   handlers_reviews.c   listing review by operators (PUB-4)
- *   handlers_mail.c      mail recipients for the notifier (PUB-4, VER-5, VER-9, PROD-8) */
+ *   handlers_internal.c  for the platform's services: mail recipients (notifier), product codes (identity) */
 #ifndef CATALOG_HANDLERS_H
 #define CATALOG_HANDLERS_H
 
@@ -101,6 +101,7 @@ err_code handlers_list_reviews(struct bus_call *call, struct err *e);
 err_code handlers_approve_review(struct bus_call *call, struct err *e);
 err_code handlers_reject_review(struct bus_call *call, struct err *e);
 err_code handlers_mail_recipients(struct bus_call *call, struct err *e);
+err_code handlers_product_codes(struct bus_call *call, struct err *e);
 err_code handlers_list_terms(struct bus_call *call, struct err *e);
 err_code handlers_create_terms(struct bus_call *call, struct err *e);
 err_code handlers_update_terms(struct bus_call *call, struct err *e);

@@ -121,6 +121,9 @@ err_code store_review_list(PGconn *c, const char *after_id, int limit, Mkt__Cata
 err_code store_review_get(PGconn *c, const char *id, bool lock, Mkt__Catalog__Review **out, struct err *e) MKT_MUST_USE;
 err_code store_review_decide(PGconn *c, const char *id, const char *state, const char *comment, const char *by,
                              mkt_time now, struct err *e) MKT_MUST_USE;
+/* The organization's OMI products that have a product code (PROD-3), as ProductCode messages. */
+err_code store_product_codes(PGconn *c, const char *org, Mkt__Catalog__ProductCode ***out, size_t *n,
+                             struct err *e) MKT_MUST_USE;
 /* The product of a review, whatever its organization (operators decide for every seller). */
 err_code store_product_get_any(PGconn *c, const char *id, bool lock, Mkt__Catalog__Product **out,
                                struct err *e) MKT_MUST_USE;

@@ -113,6 +113,15 @@ err_code store_product_set_state(PGconn *c, const char *id, const char *state, m
                    DB_PARAMS(id, state, db_time_param(now, t, sizeof t)));
 }
 
+err_code store_product_codes(PGconn *c, const char *org, Mkt__Catalog__ProductCode ***out, size_t *n,
+                             struct err *e) {
+    return store_messages(c, &mkt__catalog__product_code__descriptor, (ProtobufCMessage ***)out, n, e,
+                          "SELECT json_build_object('product_id', p.id, 'name', txt(p.name_en, p.name_fr),"
+                          " 'product_code', p.product_code) FROM products p WHERE p.organization_id = $1::uuid"
+                          " AND p.kind = 'omi' AND p.product_code IS NOT NULL AND p.deleted_at IS NULL ORDER BY p.id",
+                          DB_PARAMS(org));
+}
+
 err_code store_product_set_code(PGconn *c, const char *id, const char *code, mkt_time now, bool *changed,
                                 struct err *e) {
     char t[40];

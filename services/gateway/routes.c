@@ -27,6 +27,10 @@
 #define CALL(svc, method, in, out, status)                                                                             \
     (&(const struct gateway_rpc){svc, method, &mkt__catalog__##in##__descriptor, &mkt__catalog__##out##__descriptor,  \
                                  status, NULL})
+/* The same for an identity method. */
+#define ICALL(method, in, out, status)                                                                                 \
+    (&(const struct gateway_rpc){"identity", method, &mkt__identity__##in##__descriptor,                            \
+                                 &mkt__identity__##out##__descriptor, status, NULL})
 #define RPC gateway_rpc_route
 
 /* clang-format off */
@@ -60,6 +64,7 @@ const struct gateway_route gateway_routes[] = {
     {"DELETE", "/v1/organization/accounts/{id}",           gateway_delete_account,             SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
     {"GET",    "/v1/organization/outscale-accounts",       gateway_get_outscale_accounts,      SESSION,  ORG,    ANY_ROLE, PENDING_OK, NULL},
     {"POST",   "/v1/organization/outscale-accounts",       gateway_post_outscale_accounts,     SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
+    {"POST",   "/v1/organization/outscale-accounts/{id}/test", RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, ICALL("test_outscale_account", id_request, account_test, 200)},
     {"DELETE", "/v1/organization/outscale-accounts/{id}",  gateway_delete_outscale_account,    SESSION,  ORG,    ADMIN,    PENDING_OK, NULL},
 
     /* the public catalog's reference data */

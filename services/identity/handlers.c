@@ -48,6 +48,7 @@ const struct bus_method handlers_methods[] = {
     {"attach_outscale_account", &mkt__identity__attach_outscale_account__descriptor,
      handlers_attach_outscale_account},
     {"detach_outscale_account", &mkt__identity__id_request__descriptor, handlers_detach_outscale_account},
+    {"test_outscale_account", &mkt__identity__id_request__descriptor, handlers_test_outscale_account},
     /* operators */
     {"list_organizations", &mkt__identity__list_organizations__descriptor, handlers_list_organizations},
     {"validate_organization", &mkt__identity__validate_organization__descriptor, handlers_validate_organization},

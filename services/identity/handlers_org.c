@@ -4,6 +4,7 @@
  * the cloud client holds its copy. */
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "outscale.h"
+#include "catalog.pb-c.h"
 
 /* Wipes a secret the request carried (the request is the worker's to free; wiping it in place
  * shortens the secret's life in memory). */
@@ -320,4 +322,77 @@ err_code handlers_detach_outscale_account(struct bus_call *call, struct err *e) 
         return code;
     log_info("detach: OUTSCALE account %s from organization %s", osc.account_id, osc.organization_id);
     return handlers_reply_empty(call);
+}
+
+/* ---- testing an attached OUTSCALE account (PUB-5) ---------------------------------------------------- */
+
+#define CATALOG_TIMEOUT_MS 5000
+
+/* test_outscale_account: with the platform's key of the account (never the customer's), whether
+ * the platform can act there (ReadAccounts), and for each OMI product code of the organization
+ * (asked of the catalog) whether images carrying it are reachable from that account (ReadImages
+ * filtered by the code). Reads only: the cloud is not changed. No transaction is open during
+ * the calls. */
+err_code handlers_test_outscale_account(struct bus_call *call, struct err *e) {
+    struct identity *id = handlers_app(call);
+    const Mkt__Identity__IdRequest *in = (const Mkt__Identity__IdRequest *)call->in;
+    struct store_caller c;
+    struct store_outscale osc;
+    struct cloud *cl = NULL;
+    struct cloud_accounts *accounts = NULL;
+    ProtobufCMessage *codes = NULL;
+    Mkt__Identity__ProductReach *reach = NULL, **reach_ptrs = NULL;
+    char problem[ERR_MSG_MAX] = "";
+    err_code code = handlers_caller_id(call, HANDLERS_MEMBER, in->id, &c, e);
+    if (code == ERR_OK)
+        code = store_outscale_find(call->worker->db, c.organization_id, in->id, &osc, e);
+    if (code != ERR_OK)
+        return code;
+    Mkt__Identity__AccountTest rep = MKT__IDENTITY__ACCOUNT_TEST__INIT;
+    rep.id = osc.id;
+    rep.account_id = osc.account_id;
+    struct err ce = {0};
+    if (outscale_platform_client(id, &osc, &cl, &ce) != ERR_OK || cloud_read_accounts(cl, &accounts, &ce) != ERR_OK)
+        snprintf(problem, sizeof problem, "the platform's key cannot act in this account: %s", ce.msg);
+    rep.platform_can_act = problem[0] == '\0';
+    rep.problem = problem;
+    Mkt__Catalog__IdRequest creq = MKT__CATALOG__ID_REQUEST__INIT;
+    creq.id = c.organization_id;
+    struct bus_ctx ctx = {.request_id = handlers_request_id(call)}; /* a service call: no actor */
+    code = bus_call(id->svc->bus, "catalog", "product_codes", &ctx, &creq.base, &mkt__catalog__product_code_list__descriptor,
+                    &codes, CATALOG_TIMEOUT_MS, e);
+    if (code != ERR_OK)
+        goto done;
+    const Mkt__Catalog__ProductCodeList *list = (const Mkt__Catalog__ProductCodeList *)codes;
+    reach = calloc(list->n_products ? list->n_products : 1, sizeof *reach);
+    reach_ptrs = calloc(list->n_products ? list->n_products : 1, sizeof *reach_ptrs);
+    if (!reach || !reach_ptrs) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < list->n_products; i++) {
+        Mkt__Identity__ProductReach *r = &reach[i];
+        mkt__identity__product_reach__init(r);
+        r->product_id = list->products[i]->product_id;
+        r->product_code = list->products[i]->product_code;
+        struct cloud_images *images = NULL;
+        const char *filter[] = {r->product_code, NULL};
+        struct cloud_image_filters f = {.product_codes = filter};
+        if (rep.platform_can_act && cloud_read_images(cl, &f, &images, &ce) == ERR_OK)
+            r->images = (int32_t)images->n;
+        cloud_images_free(images);
+        r->reachable = r->images > 0;
+        reach_ptrs[i] = r;
+    }
+    rep.n_products = list->n_products;
+    rep.products = reach_ptrs;
+    bus_reply(call, &rep.base);
+done:
+    free(reach_ptrs);
+    free(reach);
+    if (codes)
+        protobuf_c_message_free_unpacked(codes, NULL);
+    cloud_accounts_free(accounts);
+    cloud_free(cl);
+    return code;
 }

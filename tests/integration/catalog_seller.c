@@ -458,6 +458,21 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     th_api_free(&r);
     report_code(&c, &seller, omi, "pty-0a1b2c3d");
 
+    /* PUB-5: the linked account is tested: the platform acts there; no OMI carries the code yet. */
+    r = api(&c, "GET", "/v1/organization/outscale-accounts", &seller, NULL);
+    char acc[64];
+    snprintf(acc, sizeof acc, "%s", th_jstr(json_array_get(json_object_get(r.json, "outscale_accounts"), 0), "id"));
+    th_api_free(&r);
+    char tpath[160];
+    snprintf(tpath, sizeof tpath, "/v1/organization/outscale-accounts/%s/test", acc);
+    r = api(&c, "POST", tpath, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    cr_expect(json_is_true(json_object_get(r.json, "platform_can_act")), "%s", r.body);
+    json_t *reach = json_array_get(json_object_get(r.json, "products"), 0);
+    cr_expect_str_eq(th_jstr(reach, "product_code"), "pty-0a1b2c3d", "%s", r.body);
+    cr_expect(json_is_false(json_object_get(reach, "reachable")), "%s", r.body);
+    th_api_free(&r);
+
     /* Offers of each kind an OMI product takes. */
     const char *offers[] = {
         "{\"kind\":\"hourly\",\"prices\":[{\"vm_type\":\"tinav5.c2r4p2\",\"cents_per_hour\":12},"

@@ -118,6 +118,7 @@ static const struct {
     {"GET", "/v1/operator/mails?state=sent&limit=10", NULL, "UFFFFA"},
     /* the catalog: reference data is public; seller routes need a seller organization (ORG-4) */
     {"GET", "/v1/categories", NULL, "AAAAAA"},
+    {"POST", "/v1/organization/outscale-accounts/" UUID "/test", NULL, "UFFAAF"},
     {"GET", "/v1/showcase", NULL, "UFFAAF"},
     {"PUT", "/v1/showcase", "{\"name\":{\"en\":\"Acme\"}}", "UFFAAF"},
     {"POST", "/v1/showcase/publish?dry_run=true", NULL, "UFFAAF"},

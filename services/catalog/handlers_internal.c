@@ -1,4 +1,6 @@
-/* catalog.mail_recipients: who the notifier writes to about a catalog event, with the template's
+/* The catalog's internal methods, for the platform's services (no actor): product_codes (the
+ * organization's OMI product codes, for identity's test of an OUTSCALE account, PUB-5) and
+ * catalog.mail_recipients: who the notifier writes to about a catalog event, with the template's
  * variables (MAIL-1: each recipient in their own language). Review outcomes go to the seller's
  * administrators (PUB-4), asked of identity; version and product mails go to subscribers and
  * their organizations' administrators (VER-5, VER-9, PROD-8), which come with subscriptions (the
@@ -7,6 +9,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "id.h"
 #include "identity.pb-c.h"
 #include "mail.pb-c.h"
 #include "store.h"
@@ -55,6 +58,25 @@ done:
     handlers_free(product);
     if (r)
         mkt__catalog__review_event__free_unpacked(r, NULL);
+    return code;
+}
+
+err_code handlers_product_codes(struct bus_call *call, struct err *e) {
+    const Mkt__Catalog__IdRequest *in = (const Mkt__Catalog__IdRequest *)call->in;
+    if (call->req->actor)
+        return err_set(e, ERR_FORBIDDEN, "product_codes is for the platform's services");
+    if (!id_is_uuid(in->id))
+        return err_set(e, ERR_INVALID, "field 'id': must be an organization id");
+    Mkt__Catalog__ProductCode **rows = NULL;
+    size_t n = 0;
+    err_code code = store_product_codes(call->worker->db, in->id, &rows, &n, e);
+    if (code == ERR_OK) {
+        Mkt__Catalog__ProductCodeList rep = MKT__CATALOG__PRODUCT_CODE_LIST__INIT;
+        rep.n_products = n;
+        rep.products = rows;
+        bus_reply(call, &rep.base);
+    }
+    store_messages_free((ProtobufCMessage **)rows, n);
     return code;
 }
 
