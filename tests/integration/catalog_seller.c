@@ -9,7 +9,10 @@
  *   - offers of each kind, UGAP offers for UGAP members only (ORG-5), revisions (PROD-7);
  *   - versions: none before the product code (PROD-3), pre-filled from the last (VER-2), OMI of a
  *     published version fixed (VER-8), publication to `publishing` with its checklist;
- *   - terms of use: copy of the active version, drafts only edited, one active (PUB-3). */
+ *   - terms of use: copy of the active version, drafts only edited, one active (PUB-3);
+ *   - listing review with its mails (PUB-4), partner-programme numbers (PUB-1), the test of a
+ *     linked account (PUB-5), the publisher's product-code report consumed (PROD-3);
+ *   - the authorization matrix of every route, end to end. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <signal.h>
