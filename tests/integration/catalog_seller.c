@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "cloud.h"
 #include "events.h"
 #include "publisher.pb-c.h"
 #include "identity_support.h"
@@ -389,9 +390,12 @@ Test(catalog_seller, products_offers_and_publication, .timeout = 240, .fini = id
 }
 
 /* A validated seller organization with a published showcase, and the operator, logged in. */
-static void ready_seller(struct cat *c, const char *who, struct idt_who *seller, struct idt_who *op) {
+static void ready_seller(struct cat *c, const char *who, struct idt_who *seller, struct idt_who *op,
+                         struct th_cloudsim_account *cloud_out) {
     struct th_cloudsim_account cloud;
     idt_signup(&c->idt, who, "seller", &cloud, seller);
+    if (cloud_out)
+        *cloud_out = cloud;
     operator_login(c, op);
     validate(c, op, seller->org_id);
     th_sleep_ms(1100); /* the gateway trusts a resolved session for 1 s: let it see the validation */
@@ -440,7 +444,8 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "none");
     struct idt_who seller, op;
-    ready_seller(&c, "seller", &seller, &op);
+    struct th_cloudsim_account cloud;
+    ready_seller(&c, "seller", &seller, &op, &cloud);
     struct th_api r;
 
     r = api(&c, "POST", "/v1/products", &seller,
@@ -459,7 +464,15 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     EXPECT_STATUS(r, 409);
     cr_expect(strstr(r.body, "PROD-3") != NULL, "%s", r.body);
     th_api_free(&r);
-    report_code(&c, &seller, omi, "pty-0a1b2c3d");
+    /* The seller's own product type stands for the distribution account's (the publisher's). */
+    struct cloud *sc = th_cloudsim_client(&cloud);
+    struct cloud_product_types *pt = NULL;
+    struct err ce = {0};
+    cr_assert_eq(cloud_create_product_type(sc, "marketplace test", "seller", &pt, &ce), ERR_OK, "%s", ce.msg);
+    char pcode[40];
+    snprintf(pcode, sizeof pcode, "%s", pt->items[0].product_type_id);
+    cloud_product_types_free(pt);
+    report_code(&c, &seller, omi, pcode);
 
     /* PUB-5: the linked account is tested: the platform acts there; no OMI carries the code yet. */
     r = api(&c, "GET", "/v1/organization/outscale-accounts", &seller, NULL);
@@ -472,8 +485,28 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     EXPECT_STATUS(r, 200);
     cr_expect(json_is_true(json_object_get(r.json, "platform_can_act")), "%s", r.body);
     json_t *reach = json_array_get(json_object_get(r.json, "products"), 0);
-    cr_expect_str_eq(th_jstr(reach, "product_code"), "pty-0a1b2c3d", "%s", r.body);
+    cr_expect_str_eq(th_jstr(reach, "product_code"), pcode, "%s", r.body);
     cr_expect(json_is_false(json_object_get(reach, "reachable")), "%s", r.body);
+    th_api_free(&r);
+    /* Once the seller's OMI carries the code (a copy of a public base image, with the code),
+     * the test says it is reachable. */
+    const char *provider[] = {"999999999999", NULL};
+    struct cloud_image_filters pf = {.account_ids = provider};
+    struct cloud_images *base = NULL, *made = NULL;
+    cr_assert_eq(cloud_read_images(sc, &pf, &base, &ce), ERR_OK, "%s", ce.msg);
+    cr_assert_gt(base->n, 0, "no public base image in the emulator");
+    const char *codes[] = {pcode, NULL};
+    struct cloud_image_copy copy = {.source_image_id = base->items[0].image_id, .image_name = "seller-omi-1",
+                                    .product_codes = codes};
+    cr_assert_eq(cloud_create_image(sc, &copy, &made, &ce), ERR_OK, "%s", ce.msg);
+    cloud_images_free(made);
+    cloud_images_free(base);
+    cloud_free(sc);
+    r = api(&c, "POST", tpath, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    reach = json_array_get(json_object_get(r.json, "products"), 0);
+    cr_expect(json_is_true(json_object_get(reach, "reachable")), "%s", r.body);
+    cr_expect_eq(json_integer_value(json_object_get(reach, "images")), 1, "%s", r.body);
     th_api_free(&r);
 
     /* Offers of each kind an OMI product takes. */
@@ -642,7 +675,7 @@ Test(catalog_seller, listing_review, .timeout = 240, .fini = idt_fini) {
     struct cat c;
     cat_start(&c, "required");
     struct idt_who seller, op;
-    ready_seller(&c, "seller", &seller, &op);
+    ready_seller(&c, "seller", &seller, &op, NULL);
     struct th_api r;
     r = api(&c, "POST", "/v1/products", &seller, outsourced_product);
     char *id = created_id(&r);
@@ -861,10 +894,10 @@ Test(catalog_seller, authorization_matrix_of_every_route, .timeout = 300, .fini 
     struct idt_who who[N_ACTORS], op2;
     memset(who, 0, sizeof who);
     struct th_cloudsim_account cloud;
-    ready_seller(&c, "owner", &who[S], &who[OP]);
+    ready_seller(&c, "owner", &who[S], &who[OP], NULL);
     idt_add_account(&c.idt, &who[S], "member", "user", &who[U]);
     idt_signup(&c.idt, "pending", "seller", &cloud, &who[P]);
-    ready_seller(&c, "other", &who[O], &op2);
+    ready_seller(&c, "other", &who[O], &op2, NULL);
     idt_signup(&c.idt, "buyer", "buyer", &cloud, &who[B]);
 
     struct ids ids;
