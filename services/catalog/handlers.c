@@ -39,6 +39,7 @@ const struct bus_method catalog_methods[] = {
     {"get_version", &mkt__catalog__id_request__descriptor, handlers_get_version},
     {"list_versions", &mkt__catalog__list_request__descriptor, handlers_list_versions},
     {"update_version", &mkt__catalog__version_request__descriptor, handlers_update_version},
+    {"list_source_omis", &mkt__catalog__id_request__descriptor, handlers_list_source_omis},
     {"publish_product", &mkt__catalog__publish_request__descriptor, handlers_publish_product},
     {"publish_version", &mkt__catalog__publish_request__descriptor, handlers_publish_version},
     {"unpublish_product", &mkt__catalog__id_request__descriptor, handlers_unpublish_product},

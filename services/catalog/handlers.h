@@ -93,6 +93,7 @@ err_code handlers_create_version(struct bus_call *call, struct err *e);
 err_code handlers_get_version(struct bus_call *call, struct err *e);
 err_code handlers_list_versions(struct bus_call *call, struct err *e);
 err_code handlers_update_version(struct bus_call *call, struct err *e);
+err_code handlers_list_source_omis(struct bus_call *call, struct err *e);
 err_code handlers_publish_product(struct bus_call *call, struct err *e);
 err_code handlers_publish_version(struct bus_call *call, struct err *e);
 err_code handlers_unpublish_product(struct bus_call *call, struct err *e);

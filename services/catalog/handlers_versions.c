@@ -5,12 +5,14 @@
  * make it `published` (or `failed`). Outsourced and LLM products have no versions: they are
  * published at once. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "checklist.h"
 #include "db.h"
 #include "handlers.h"
 #include "id.h"
+#include "identity.pb-c.h"
 #include "rules.h"
 #include "store.h"
 #include "validation.h"
@@ -538,5 +540,79 @@ done:
     code = handlers_finish(call, code, out, e);
     store_messages_free((ProtobufCMessage **)versions, n);
     handlers_free(product), handlers_free(out);
+    return code;
+}
+
+/* ---- source OMIs (VER-3) ------------------------------------------------------------------------- */
+
+#define IDENTITY_TIMEOUT_MS 15000
+
+/* GET /v1/products/{id}/source-omis?region=R: the images of the seller's OUTSCALE accounts in
+ * Region R that carry the product's code, the OMIs a version may be made from. Identity reads
+ * the cloud with each account's platform key; no transaction is open during the call. */
+err_code handlers_list_source_omis(struct bus_call *call, struct err *e) {
+    const Mkt__Catalog__IdRequest *in = (const Mkt__Catalog__IdRequest *)call->in;
+    const char *org;
+    Mkt__Catalog__Product *product = NULL;
+    ProtobufCMessage *images = NULL;
+    Mkt__Catalog__SourceOmi *items = NULL, **ptrs = NULL;
+    struct problems p;
+    problems_init(&p);
+    err_code code = handlers_seller(call, &org, e);
+    if (code != ERR_OK)
+        return code;
+    if (!id_is_uuid(in->id))
+        return err_set(e, ERR_NOT_FOUND, "product %s", in->id);
+    if ((code = store_product_get(call->worker->db, org, in->id, false, &product, e)) != ERR_OK)
+        return code;
+    if (strcmp(product->kind, "omi") != 0) {
+        code = err_set(e, ERR_CONFLICT, "only OMI products have source OMIs (PROD-1)");
+        goto done;
+    }
+    if (!product->product_code || !*product->product_code) {
+        code = err_set(e, ERR_CONFLICT, "the product code is not assigned yet (PROD-3)");
+        goto done;
+    }
+    bool ours = false;
+    for (size_t i = 0; in->region && i < product->n_regions; i++)
+        ours = ours || strcmp(product->regions[i], in->region) == 0;
+    if (!in->region || !*in->region)
+        problems_add(&p, "required", "region");
+    else if (!ours)
+        problems_add(&p, "not_a_region_of_the_product", "region");
+    if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
+        goto done;
+    Mkt__Identity__SourceImagesRequest req = MKT__IDENTITY__SOURCE_IMAGES_REQUEST__INIT;
+    req.organization_id = (char *)org;
+    req.product_code = product->product_code;
+    req.region = in->region;
+    struct bus_ctx ctx = {.request_id = call->req->request_id}; /* a service call: no actor */
+    if ((code = bus_call(handlers_app(call)->svc->bus, "identity", "source_images", &ctx, &req.base,
+                         &mkt__identity__source_images__descriptor, &images, IDENTITY_TIMEOUT_MS, e)) != ERR_OK)
+        goto done;
+    const Mkt__Identity__SourceImages *found = (const Mkt__Identity__SourceImages *)images;
+    items = calloc(found->n_images ? found->n_images : 1, sizeof *items);
+    ptrs = calloc(found->n_images ? found->n_images : 1, sizeof *ptrs);
+    if (!items || !ptrs) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < found->n_images; i++) {
+        mkt__catalog__source_omi__init(&items[i]);
+        items[i].image_id = found->images[i]->image_id;
+        items[i].name = found->images[i]->name;
+        items[i].account_id = found->images[i]->account_id;
+        items[i].state = found->images[i]->state;
+        ptrs[i] = &items[i];
+    }
+    Mkt__Catalog__SourceOmiList rep = MKT__CATALOG__SOURCE_OMI_LIST__INIT;
+    rep.n_source_omis = found->n_images;
+    rep.source_omis = ptrs;
+    bus_reply(call, &rep.base);
+done:
+    free(ptrs);
+    free(items);
+    handlers_free(images);
+    handlers_free(product);
     return code;
 }

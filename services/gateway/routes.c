@@ -91,6 +91,7 @@ const struct gateway_route gateway_routes[] = {
     /* sellers: versions (VER-1..9) */
     {"GET",    "/v1/products/{id}/versions",               RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_versions", list_request, version_list, 200)},
     {"POST",   "/v1/products/{id}/versions",               RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "create_version", version_request, version, 201)},
+    {"GET",    "/v1/products/{id}/source-omis",            RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "list_source_omis", id_request, source_omi_list, 200)},
     {"GET",    "/v1/products/{id}/versions/{version_id}",  RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "get_version", id_request, version, 200)},
     {"PATCH",  "/v1/products/{id}/versions/{version_id}",  RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "update_version", version_request, version, 200)},
     {"POST",   "/v1/products/{id}/versions/{version_id}/publish",   RPC, SESSION, SELLER, ANY_ROLE, PENDING_OK, CALL("catalog", "publish_version", publish_request, checklist, 202)},

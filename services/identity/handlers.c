@@ -55,6 +55,7 @@ const struct bus_method handlers_methods[] = {
     {"set_ugap", &mkt__identity__set_ugap__descriptor, handlers_set_ugap},
     /* the platform's services */
     {"organization_admins", &mkt__identity__id_request__descriptor, handlers_organization_admins},
+    {"source_images", &mkt__identity__source_images_request__descriptor, handlers_source_images},
 };
 const size_t handlers_methods_count = sizeof handlers_methods / sizeof handlers_methods[0];
 

@@ -47,6 +47,7 @@ err_code handlers_validate_organization(struct bus_call *call, struct err *e);
 err_code handlers_set_ugap(struct bus_call *call, struct err *e);
 err_code handlers_organization_admins(struct bus_call *call, struct err *e);
 err_code handlers_test_outscale_account(struct bus_call *call, struct err *e);
+err_code handlers_source_images(struct bus_call *call, struct err *e);
 
 /* ---- shared helpers ---- */
 

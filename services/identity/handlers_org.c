@@ -396,3 +396,69 @@ done:
     cloud_free(cl);
     return code;
 }
+
+/* source_images (internal, VER-3): the images carrying `product_code` in `region` in the
+ * organization's active OUTSCALE accounts, each read with that account's platform key (an
+ * account's key works in every Region of the account). An account
+ * the platform cannot read is skipped (its test, PUB-5, says why). No transaction is open. */
+err_code handlers_source_images(struct bus_call *call, struct err *e) {
+    struct identity *id = handlers_app(call);
+    const Mkt__Identity__SourceImagesRequest *in = (const Mkt__Identity__SourceImagesRequest *)call->in;
+    struct store_outscale_list accounts = {0};
+    Mkt__Identity__SourceImage *items = NULL, **ptrs = NULL;
+    struct cloud_images *found[16] = {0};
+    size_t n_found = 0, total = 0;
+    if (call->req->actor)
+        return err_set(e, ERR_FORBIDDEN, "source_images is for the platform's services");
+    err_code code = validation_uuid("organization_id", in->organization_id, e);
+    if (code == ERR_OK && (!in->product_code || !*in->product_code || !in->region || !*in->region))
+        code = err_set(e, ERR_INVALID, "source_images: product_code and region required");
+    if (code == ERR_OK)
+        code = store_outscale_list(call->worker->db, in->organization_id, false, &accounts, e);
+    if (code != ERR_OK)
+        return code;
+    for (size_t i = 0; i < accounts.n && n_found < 16; i++) {
+        const struct store_outscale *o = &accounts.v[i];
+        if (strcmp(o->state, "active") != 0)
+            continue;
+        struct store_outscale in_region = *o;
+        snprintf(in_region.region, sizeof in_region.region, "%s", in->region);
+        struct cloud *cl = NULL;
+        struct err ce = {0};
+        const char *codes[] = {in->product_code, NULL}, *owners[] = {o->account_id, NULL};
+        struct cloud_image_filters f = {.product_codes = codes, .account_ids = owners};
+        if (outscale_platform_client(id, &in_region, &cl, &ce) == ERR_OK &&
+            cloud_read_images(cl, &f, &found[n_found], &ce) == ERR_OK)
+            total += found[n_found++]->n;
+        else
+            log_warn("source images: OUTSCALE account %s unreadable: %s", o->account_id, ce.msg);
+        cloud_free(cl);
+    }
+    items = calloc(total ? total : 1, sizeof *items);
+    ptrs = calloc(total ? total : 1, sizeof *ptrs);
+    if (!items || !ptrs) {
+        code = err_set(e, ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n_found; i++)
+        for (size_t j = 0; j < found[i]->n; j++, k++) {
+            mkt__identity__source_image__init(&items[k]);
+            items[k].image_id = (char *)found[i]->items[j].image_id;
+            items[k].name = (char *)found[i]->items[j].image_name;
+            items[k].account_id = (char *)found[i]->items[j].account_id;
+            items[k].state = (char *)found[i]->items[j].state;
+            ptrs[k] = &items[k];
+        }
+    Mkt__Identity__SourceImages rep = MKT__IDENTITY__SOURCE_IMAGES__INIT;
+    rep.n_images = k;
+    rep.images = ptrs;
+    bus_reply(call, &rep.base);
+done:
+    free(ptrs);
+    free(items);
+    for (size_t i = 0; i < n_found; i++)
+        cloud_images_free(found[i]);
+    store_outscale_list_cleanup(&accounts);
+    return code;
+}

@@ -479,7 +479,7 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     char acc[64];
     snprintf(acc, sizeof acc, "%s", th_jstr(json_array_get(json_object_get(r.json, "outscale_accounts"), 0), "id"));
     th_api_free(&r);
-    char tpath[160];
+    char tpath[160], tpath2[200];
     snprintf(tpath, sizeof tpath, "/v1/organization/outscale-accounts/%s/test", acc);
     r = api(&c, "POST", tpath, &seller, NULL);
     EXPECT_STATUS(r, 200);
@@ -502,6 +502,19 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     cloud_images_free(made);
     cloud_images_free(base);
     cloud_free(sc);
+    /* VER-3: the OMIs a version may be made from, per Region of the product. */
+    snprintf(tpath2, sizeof tpath2, "/v1/products/%s/source-omis?region=cloudgouv-eu-west-1", omi);
+    r = api(&c, "GET", tpath2, &seller, NULL);
+    EXPECT_STATUS(r, 200);
+    json_t *so = json_object_get(r.json, "source_omis");
+    cr_expect_eq(json_array_size(so), 1, "%s", r.body);
+    cr_expect_str_eq(th_jstr(json_array_get(so, 0), "name"), "seller-omi-1", "%s", r.body);
+    th_api_free(&r);
+    snprintf(tpath2, sizeof tpath2, "/v1/products/%s/source-omis?region=us-east-2", omi);
+    r = api(&c, "GET", tpath2, &seller, NULL);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "region", "not_a_region_of_the_product"), "%s", r.body);
+    th_api_free(&r);
     r = api(&c, "POST", tpath, &seller, NULL);
     EXPECT_STATUS(r, 200);
     reach = json_array_get(json_object_get(r.json, "products"), 0);

@@ -134,6 +134,7 @@ static const struct {
     {"PATCH", "/v1/products/" UUID "/offers/" UUID, "{\"price_cents\":100}", "UFFAAF"},
     {"DELETE", "/v1/products/" UUID "/offers/" UUID, NULL, "UFFAAF"},
     {"GET", "/v1/products/" UUID "/versions", NULL, "UFFAAF"},
+    {"GET", "/v1/products/" UUID "/source-omis?region=eu-west-2", NULL, "UFFAAF"},
     {"POST", "/v1/products/" UUID "/versions", "{\"software_version\":\"1\"}", "UFFAAF"},
     {"GET", "/v1/products/" UUID "/versions/" UUID, NULL, "UFFAAF"},
     {"PATCH", "/v1/products/" UUID "/versions/" UUID, "{\"operating_system\":\"x\"}", "UFFAAF"},
