@@ -17,6 +17,8 @@
 #include "store.h"
 #include "validation.h"
 
+#define IDENTITY_TIMEOUT_MS 15000 /* identity reads the cloud for the answer */
+
 static struct text_bilingual bi(const Mkt__Catalog__Text *t) {
     return (struct text_bilingual){t ? t->en : NULL, t ? t->fr : NULL};
 }
@@ -254,6 +256,50 @@ const char *handlers_visibility(Mkt__Catalog__Offer **offers, size_t n) {
     return "public";
 }
 
+/* VER-3 at publication: whether each Region's source OMI is among the seller's images carrying
+ * the product code there (looked up before the transaction: no call is made inside one). */
+struct omi_lookup {
+    char region[32];
+    char image[32];
+    bool found;
+};
+
+static err_code source_images(struct bus_call *call, const char *org, const char *code, const char *region,
+                              ProtobufCMessage **out, struct err *e);
+
+static err_code lookup_source_omis(struct bus_call *call, const char *org, const char *product_id,
+                                   const char *version_id, struct omi_lookup lk[2], size_t *n, struct err *e) {
+    Mkt__Catalog__Product *product = NULL;
+    Mkt__Catalog__Version *v = NULL;
+    *n = 0;
+    err_code code = store_product_get(call->worker->db, org, product_id, false, &product, e);
+    if (code == ERR_OK && id_is_uuid(version_id))
+        code = store_version_get(call->worker->db, product_id, version_id, false, &v, e);
+    if (code == ERR_NOT_FOUND || !v || !product->product_code || !*product->product_code) {
+        code = ERR_OK; /* the checklist names what is missing */
+        goto done;
+    }
+    for (size_t i = 0; code == ERR_OK && i < v->n_regions && *n < 2; i++) {
+        const char *src = v->regions[i]->source_omi;
+        if (!validation_image_id(src))
+            continue;
+        ProtobufCMessage *images = NULL;
+        if ((code = source_images(call, org, product->product_code, v->regions[i]->region, &images, e)) != ERR_OK)
+            break;
+        const Mkt__Identity__SourceImages *found = (const Mkt__Identity__SourceImages *)images;
+        struct omi_lookup *l = &lk[(*n)++];
+        snprintf(l->region, sizeof l->region, "%s", v->regions[i]->region);
+        snprintf(l->image, sizeof l->image, "%s", src);
+        l->found = false;
+        for (size_t k = 0; k < found->n_images; k++)
+            l->found = l->found || strcmp(found->images[k]->image_id, src) == 0;
+        handlers_free(images);
+    }
+done:
+    handlers_free(product), handlers_free(v);
+    return code;
+}
+
 struct facts {
     Mkt__Catalog__Showcase *showcase;
     Mkt__Catalog__Offer **offers;
@@ -277,7 +323,8 @@ static err_code gather(PGconn *db, const char *org, const Mkt__Catalog__Product 
 }
 
 static void run_checklist(const struct bus_call *call, const Mkt__Catalog__Product *product, const struct facts *f,
-                          const Mkt__Catalog__Version *v, const char *prefix, struct problems *p) {
+                          const Mkt__Catalog__Version *v, const struct omi_lookup *lk, size_t n_lk, const char *prefix,
+                          struct problems *p) {
     enum product_kind kind = PRODUCT_OMI;
     (void)rules_product_kind_parse(product->kind, &kind);
     struct checklist_input in = {
@@ -300,10 +347,12 @@ static void run_checklist(const struct bus_call *call, const Mkt__Catalog__Produ
     size_t n = v->n_regions < 2 ? v->n_regions : 2;
     for (size_t i = 0; i < n; i++) {
         const char *src = v->regions[i]->source_omi;
-        /* VER-3: whether the image exists and carries the code is the publisher's to say when it
-         * copies; here the form is checked. */
-        bool formed = validation_image_id(src);
-        omis[i] = (struct checklist_source_omi){v->regions[i]->region, src, formed, formed};
+        /* VER-3: the image must be one of the seller's that carry the code in that Region. */
+        bool found = false;
+        for (size_t k = 0; k < n_lk; k++)
+            found = found || (strcmp(lk[k].region, v->regions[i]->region) == 0 && strcmp(lk[k].image, src) == 0 &&
+                              lk[k].found);
+        omis[i] = (struct checklist_source_omi){v->regions[i]->region, src, found, found};
     }
     struct checklist_version cv = {
         .software_version = v->software_version,
@@ -402,6 +451,11 @@ static err_code publish(struct bus_call *call, bool with_product, struct err *e)
         return code;
     if (!id_is_uuid(in->id))
         return err_set(e, ERR_NOT_FOUND, "product %s", in->id);
+    struct omi_lookup lk[2];
+    size_t n_lk = 0;
+    if (in->version_id && *in->version_id &&
+        (code = lookup_source_omis(call, org, in->id, in->version_id, lk, &n_lk, e)) != ERR_OK)
+        return code;
     if ((code = db_begin(db, e)) != ERR_OK)
         return code;
     if ((code = store_product_get(db, org, in->id, true, &product, e)) != ERR_OK ||
@@ -428,7 +482,7 @@ static err_code publish(struct bus_call *call, bool with_product, struct err *e)
         goto done;
     }
     if (with_product || v)
-        run_checklist(call, product, &f, v, with_product ? "version." : "", &p);
+        run_checklist(call, product, &f, v, lk, n_lk, with_product ? "version." : "", &p);
     if (in->dry_run) {
         code = handlers_reply_checklist(call, &p, v ? v->state : product->state, e);
         db_rollback(db);
@@ -545,7 +599,17 @@ done:
 
 /* ---- source OMIs (VER-3) ------------------------------------------------------------------------- */
 
-#define IDENTITY_TIMEOUT_MS 15000
+
+static err_code source_images(struct bus_call *call, const char *org, const char *code, const char *region,
+                              ProtobufCMessage **out, struct err *e) {
+    Mkt__Identity__SourceImagesRequest req = MKT__IDENTITY__SOURCE_IMAGES_REQUEST__INIT;
+    req.organization_id = (char *)org;
+    req.product_code = (char *)code;
+    req.region = (char *)region;
+    struct bus_ctx ctx = {.request_id = call->req->request_id}; /* a service call: no actor */
+    return bus_call(handlers_app(call)->svc->bus, "identity", "source_images", &ctx, &req.base,
+                    &mkt__identity__source_images__descriptor, out, IDENTITY_TIMEOUT_MS, e);
+}
 
 /* GET /v1/products/{id}/source-omis?region=R: the images of the seller's OUTSCALE accounts in
  * Region R that carry the product's code, the OMIs a version may be made from. Identity reads
@@ -582,13 +646,7 @@ err_code handlers_list_source_omis(struct bus_call *call, struct err *e) {
         problems_add(&p, "not_a_region_of_the_product", "region");
     if ((code = handlers_refuse(call, &p, e)) != ERR_OK)
         goto done;
-    Mkt__Identity__SourceImagesRequest req = MKT__IDENTITY__SOURCE_IMAGES_REQUEST__INIT;
-    req.organization_id = (char *)org;
-    req.product_code = product->product_code;
-    req.region = in->region;
-    struct bus_ctx ctx = {.request_id = call->req->request_id}; /* a service call: no actor */
-    if ((code = bus_call(handlers_app(call)->svc->bus, "identity", "source_images", &ctx, &req.base,
-                         &mkt__identity__source_images__descriptor, &images, IDENTITY_TIMEOUT_MS, e)) != ERR_OK)
+    if ((code = source_images(call, org, product->product_code, in->region, &images, e)) != ERR_OK)
         goto done;
     const Mkt__Identity__SourceImages *found = (const Mkt__Identity__SourceImages *)images;
     items = calloc(found->n_images ? found->n_images : 1, sizeof *items);

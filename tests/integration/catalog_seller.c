@@ -499,6 +499,19 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     struct cloud_image_copy copy = {.source_image_id = base->items[0].image_id, .image_name = "seller-omi-1",
                                     .product_codes = codes};
     cr_assert_eq(cloud_create_image(sc, &copy, &made, &ce), ERR_OK, "%s", ce.msg);
+    char img_gouv[32], img_west2[32];
+    snprintf(img_gouv, sizeof img_gouv, "%s", made->items[0].image_id);
+    cloud_images_free(made);
+    cloud_images_free(base);
+    cloud_free(sc);
+    /* ...and one in eu-west-2, the product's other Region. */
+    sc = th_cloudsim_client_in(&cloud, "eu-west-2");
+    cr_assert_eq(cloud_read_images(sc, &pf, &base, &ce), ERR_OK, "%s", ce.msg);
+    cr_assert_gt(base->n, 0, "no public base image in eu-west-2");
+    copy.source_image_id = base->items[0].image_id;
+    copy.image_name = "seller-omi-west";
+    cr_assert_eq(cloud_create_image(sc, &copy, &made, &ce), ERR_OK, "%s", ce.msg);
+    snprintf(img_west2, sizeof img_west2, "%s", made->items[0].image_id);
     cloud_images_free(made);
     cloud_images_free(base);
     cloud_free(sc);
@@ -577,7 +590,20 @@ Test(catalog_seller, versions_and_terms, .timeout = 240, .fini = idt_fini) {
     cr_expect(th_api_problem(&r, "version.source_omis.cloudgouv-eu-west-1", "required"), "%s", r.body);
     cr_expect(th_api_problem(&r, "version.source_omis.eu-west-2", "required"), "%s", r.body);
     th_api_free(&r);
+    /* VER-3: v1's OMIs are well formed but not the seller's images with the code. */
     snprintf(body, sizeof body, "{\"version_id\":\"%s\"}", v1);
+    r = api(&c, "POST", vpath, &seller, body);
+    EXPECT_STATUS(r, 400);
+    cr_expect(th_api_problem(&r, "version.source_omis.cloudgouv-eu-west-1", "not_found"), "%s", r.body);
+    cr_expect(th_api_problem(&r, "version.source_omis.eu-west-2", "not_found"), "%s", r.body);
+    th_api_free(&r);
+    char v1path[200], omis[200];
+    snprintf(v1path, sizeof v1path, "/v1/products/%s/versions/%s", omi, v1);
+    snprintf(omis, sizeof omis, "{\"source_omis\":{\"cloudgouv-eu-west-1\":\"%s\",\"eu-west-2\":\"%s\"}}", img_gouv,
+             img_west2);
+    r = api(&c, "PATCH", v1path, &seller, omis);
+    EXPECT_STATUS(r, 200);
+    th_api_free(&r);
     r = api(&c, "POST", vpath, &seller, body);
     EXPECT_STATUS(r, 202);
     cr_expect_str_eq(th_jstr(r.json, "state"), "publishing", "%s", r.body);

@@ -40,8 +40,10 @@ struct th_cloudsim_account th_cloudsim_account_new(const char *who, const char *
     return a;
 }
 
-struct cloud *th_cloudsim_client(const struct th_cloudsim_account *a) {
-    struct cloud_config cfg = {.endpoint = th_env("MKT_TEST_CLOUD_URL"), .region = TH_CLOUDSIM_REGION,
+struct cloud *th_cloudsim_client(const struct th_cloudsim_account *a) { return th_cloudsim_client_in(a, TH_CLOUDSIM_REGION); }
+
+struct cloud *th_cloudsim_client_in(const struct th_cloudsim_account *a, const char *region) {
+    struct cloud_config cfg = {.endpoint = th_env("MKT_TEST_CLOUD_URL"), .region = region,
                                .access_key = a->access_key, .secret_key = a->secret_key, .max_tries = 3,
                                .backoff_base_ms = 20, .backoff_max_ms = 200};
     struct cloud *c = NULL;

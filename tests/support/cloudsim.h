@@ -23,6 +23,8 @@ struct th_cloudsim_account {
 struct th_cloudsim_account th_cloudsim_account_new(const char *who, const char *run);
 /* A client of the account with its root key (owned: cloud_free); fails the test on error. */
 struct cloud *th_cloudsim_client(const struct th_cloudsim_account *a);
+/* The same in another Region of the account. */
+struct cloud *th_cloudsim_client_in(const struct th_cloudsim_account *a, const char *region);
 /* Sets a fault rule (POST /_sim/faults with that JSON body), or clears them all when NULL. */
 void th_cloudsim_faults(const char *json_body);
 
