@@ -1,6 +1,7 @@
 /* The catalog's consumer of the publisher's reports (see consumers.h). */
 #include "consumers.h"
 
+#include "handlers.h"
 #include "id.h"
 #include "log.h"
 #include "outbox.h"
@@ -24,14 +25,8 @@ static err_code on_product_code(const struct events_msg *m, struct err *e) {
         goto done;
     if ((code = store_product_get_any(m->tx, ev->product_id, false, &p, e)) != ERR_OK)
         goto done;
-    Mkt__Catalog__ProductEvent out = MKT__CATALOG__PRODUCT_EVENT__INIT;
-    out.product_id = p->id;
-    out.organization_id = p->organization_id;
-    out.kind = p->kind;
-    out.state = p->state;
-    out.n_regions = p->n_regions;
-    out.regions = p->regions;
-    out.product_code = p->product_code;
+    Mkt__Catalog__ProductEvent out;
+    handlers_product_event(p, &out);
     code = outbox_emit(m->tx, "catalog.product.updated", p->organization_id, m->event->actor_id,
                        m->event->correlation_id, &out.base, e);
     if (code == ERR_OK)

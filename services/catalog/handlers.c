@@ -137,16 +137,21 @@ err_code handlers_emit(const struct bus_call *call, const char *type, const char
     return outbox_emit(call->worker->db, type, org, a ? a->account_id : "", call->req->request_id, payload, e);
 }
 
+void handlers_product_event(const Mkt__Catalog__Product *p, Mkt__Catalog__ProductEvent *out) {
+    mkt__catalog__product_event__init(out);
+    out->product_id = p->id;
+    out->organization_id = p->organization_id;
+    out->kind = p->kind;
+    out->state = p->state;
+    out->n_regions = p->n_regions;
+    out->regions = p->regions;
+    out->product_code = p->product_code;
+}
+
 err_code handlers_emit_product(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *p,
                                struct err *e) {
-    Mkt__Catalog__ProductEvent ev = MKT__CATALOG__PRODUCT_EVENT__INIT;
-    ev.product_id = p->id;
-    ev.organization_id = p->organization_id;
-    ev.kind = p->kind;
-    ev.state = p->state;
-    ev.n_regions = p->n_regions;
-    ev.regions = p->regions;
-    ev.product_code = p->product_code;
+    Mkt__Catalog__ProductEvent ev;
+    handlers_product_event(p, &ev);
     return handlers_emit(call, type, p->organization_id, &ev.base, e);
 }
 

@@ -40,6 +40,8 @@ err_code handlers_reply_checklist(struct bus_call *call, const struct problems *
 /* Emits a catalog event for the caller's organization and account (in the open transaction). */
 err_code handlers_emit(const struct bus_call *call, const char *type, const char *org, const ProtobufCMessage *payload,
                        struct err *e) MKT_MUST_USE;
+/* The ProductEvent of a product (views borrow p's strings). */
+void handlers_product_event(const Mkt__Catalog__Product *p, Mkt__Catalog__ProductEvent *out);
 /* catalog.product.<verb> with the product's id, kind, state, Regions and code. */
 err_code handlers_emit_product(const struct bus_call *call, const char *type, const Mkt__Catalog__Product *p,
                                struct err *e) MKT_MUST_USE;

@@ -57,6 +57,21 @@ err_code handlers_list_organizations(struct bus_call *call, struct err *e) {
     return code;
 }
 
+/* The administrators as mail recipients (MAIL-1: each in their language); rcpts' views borrow
+ * admins' strings. */
+static err_code admins_as_recipients(const struct store_account_list *admins, struct handlers_pb_array *rcpts,
+                                     struct err *e) {
+    err_code code = handlers_pb_array_init(rcpts, admins->n ? admins->n : 1, sizeof(Mkt__Mail__Recipient), e);
+    for (size_t i = 0; code == ERR_OK && i < admins->n; i++) {
+        Mkt__Mail__Recipient *r = rcpts->ptrs[i];
+        mkt__mail__recipient__init(r);
+        r->address = admins->v[i].email;
+        r->name = admins->v[i].name;
+        r->language = admins->v[i].language;
+    }
+    return code;
+}
+
 /* tx. ORG-3: the organization's administrators are told (org_validated, in their language). */
 static err_code mail_validated(PGconn *tx, const struct store_org *o, const char *correlation, struct err *e) {
     struct store_account_list admins = {0};
@@ -64,16 +79,9 @@ static err_code mail_validated(PGconn *tx, const struct store_org *o, const char
     err_code code = store_admins(tx, o->id, &admins, e);
     if (code != ERR_OK || admins.n == 0)
         goto done;
-    code = handlers_pb_array_init(&rcpts, admins.n, sizeof(Mkt__Mail__Recipient), e);
+    code = admins_as_recipients(&admins, &rcpts, e);
     if (code != ERR_OK)
         goto done;
-    for (size_t i = 0; i < admins.n; i++) {
-        Mkt__Mail__Recipient *r = rcpts.ptrs[i];
-        mkt__mail__recipient__init(r);
-        r->address = admins.v[i].email;
-        r->name = admins.v[i].name;
-        r->language = admins.v[i].language;
-    }
     Mkt__Mail__Command__VarsEntry v_org = MKT__MAIL__COMMAND__VARS_ENTRY__INIT;
     v_org.key = "organization_name";
     v_org.value = (char *)o->name;
@@ -147,16 +155,9 @@ err_code handlers_organization_admins(struct bus_call *call, struct err *e) {
     if (code == ERR_OK)
         code = store_admins(call->worker->db, in->id, &admins, e);
     if (code == ERR_OK)
-        code = handlers_pb_array_init(&rcpts, admins.n ? admins.n : 1, sizeof(Mkt__Mail__Recipient), e);
+        code = admins_as_recipients(&admins, &rcpts, e);
     if (code != ERR_OK)
         goto done;
-    for (size_t i = 0; i < admins.n; i++) {
-        Mkt__Mail__Recipient *r = rcpts.ptrs[i];
-        mkt__mail__recipient__init(r);
-        r->address = admins.v[i].email;
-        r->name = admins.v[i].name;
-        r->language = admins.v[i].language;
-    }
     Mkt__Mail__RecipientsReply rep = MKT__MAIL__RECIPIENTS_REPLY__INIT;
     rep.recipients = (Mkt__Mail__Recipient **)rcpts.ptrs;
     rep.n_recipients = admins.n;
