@@ -275,8 +275,13 @@ err_code gateway_authenticate(struct gateway *g, struct gateway_req *r, struct g
                              &out, timeout, e);
     if (code == ERR_NOT_FOUND || code == ERR_INVALID || code == ERR_FORBIDDEN)
         return err_set(e, ERR_UNAUTHENTICATED, "invalid or expired session");
-    if (code == ERR_UNAUTHENTICATED)
-        return err_set(e, ERR_UNAUTHENTICATED, "%s", e && e->msg[0] ? e->msg : "invalid or expired session");
+    if (code == ERR_UNAUTHENTICATED) {
+        /* identity's reason is in e already: keep it (formatting e->msg into itself would be
+         * undefined), or say the usual when it gave none. */
+        if (e && !e->msg[0])
+            (void)err_set(e, ERR_UNAUTHENTICATED, "invalid or expired session");
+        return ERR_UNAUTHENTICATED;
+    }
     if (code != ERR_OK)
         return code;
     const Mkt__Identity__ResolveReply *rep = (const Mkt__Identity__ResolveReply *)out;
