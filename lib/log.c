@@ -75,9 +75,15 @@ void log_msg(enum log_level level, const char *fmt, ...) {
     }
     if (n > (int)sizeof line - 2)
         n = (int)sizeof line - 2;
-    for (int i = 0; i < n; i++) /* one event, one line */
-        if (line[i] == '\n' || line[i] == '\r')
+    /* One event, one line, and nothing a terminal would interpret: line breaks and tabs become
+     * spaces, every other control character (ESC included) a '?'. */
+    for (int i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)line[i];
+        if (ch == '\n' || ch == '\r' || ch == '\t')
             line[i] = ' ';
+        else if (ch < 0x20 || ch == 0x7f)
+            line[i] = '?';
+    }
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;

@@ -388,9 +388,10 @@ void gateway_dispatch(void *ctx, const struct http_request *req, struct http_res
      * the token). */
     const char *who = r.actor ? r.actor->account_id : "-";
     if (res->stream)
-        log_info("http %s %s %d stream %ldus %s %s", req->method, req->path, status, us, req->client_addr, who);
+        log_info("http %.16s %.256s %d stream %ldus %s %s", req->method, req->path, status, us, req->client_addr,
+                 who); /* method and path capped: they are the client's */
     else
-        log_info("http %s %s %d %zuB %ldus %s %s", req->method, req->path, status, res->body_len, us,
+        log_info("http %.16s %.256s %d %zuB %ldus %s %s", req->method, req->path, status, res->body_len, us,
                  req->client_addr, who);
     log_set_context(NULL, NULL);
     /* The token must not outlive the request on this stack. */

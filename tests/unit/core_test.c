@@ -13,6 +13,7 @@
 #include "err.h"
 #include "id.h"
 #include "jsonv.h"
+#include "log.h"
 
 /* ---- err ---------------------------------------------------------------------------------------- */
 
@@ -225,4 +226,28 @@ Test(jsonv, emails_and_utf8) {
         cr_expect(!jsonv_is_email(bad[i]), "%s", bad[i]);
     cr_expect_eq(jsonv_utf8_len("Été"), 3);
     cr_expect_eq(jsonv_utf8_len("\xff"), -1);
+}
+
+/* ---- log ---------------------------------------------------------------------------------------- */
+
+Test(log, one_line_without_control_characters) {
+    char path[] = "/tmp/mkt-log-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    log_init("test", "info");
+    log_msg(LOG_INFO, "path /a\x1b[31mred\r\nX-Injected: 1\tb\x7f\x01" "end");
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[512] = "";
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    unlink(path);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_expect(strstr(buf, "path /a?[31mred  X-Injected: 1 b??end\n") != NULL, "%s", buf);
+    cr_expect_eq(strchr(buf, '\n'), buf + n - 1, "one line");
 }
