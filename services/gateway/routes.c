@@ -303,14 +303,22 @@ void gateway_fail_problems(struct http_response *res, const struct gateway_req *
     if (gateway_http_status(code) >= 500 && code != ERR_UNSUPPORTED)
         log_warn("%s: %s: %s", what, err_code_name(code), e->msg);
     int after = e->retry_after_s;
-    if (code == ERR_THROTTLED && after <= 0)
+    bool down = code == ERR_UNAVAILABLE || code == ERR_NO_RESPONDERS || code == ERR_TIMEOUT;
+    if ((code == ERR_THROTTLED || down) && after <= 0)
         after = 1;
-    if ((code == ERR_THROTTLED || code == ERR_UNAVAILABLE) && after > 0) {
+    if (code == ERR_THROTTLED || down) {
         char v[16];
         snprintf(v, sizeof v, "%d", after);
         http_response_header(res, "Retry-After", v);
     }
-    gateway_error_problems(res, r, code, e->msg, p);
+    /* A dependency's trouble is told without its internals (subjects, hosts): the service's name
+     * and when to come back; the log line above has the details. */
+    char message[ERR_MSG_MAX];
+    if (down) {
+        snprintf(message, sizeof message, "the %.*s service is %s: retry in %d s", (int)strcspn(what, "."), what,
+                 code == ERR_TIMEOUT ? "not answering in time" : "unavailable", after);
+    }
+    gateway_error_problems(res, r, code, down ? message : e->msg, p);
 }
 
 /* Everything between "the route matched" and the handler: rate limit, authentication,
