@@ -185,7 +185,10 @@ enum gateway_match gateway_route_match(const struct gateway_route *routes, size_
         }
         path_known = true;
         if (allow && used < allow_size && !strstr(allow, routes[i].method)) {
-            int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", routes[i].method);
+            /* HEAD is answered wherever GET is (RFC 9110), so Allow says so. */
+            bool get = strcmp(routes[i].method, "GET") == 0;
+            int w = snprintf(allow + used, allow_size - used, "%s%s%s", used ? ", " : "", routes[i].method,
+                             get ? ", HEAD" : "");
             used += w > 0 ? (size_t)w : 0;
         }
     }

@@ -47,9 +47,9 @@ Test(gateway_routes, table_driven_matching) {
         {"GET", "/v1/products", GATEWAY_MATCHED, h_a, ""},
         {"HEAD", "/v1/products", GATEWAY_MATCHED, h_a, ""},
         {"POST", "/v1/products", GATEWAY_MATCHED, h_b, ""},
-        {"PUT", "/v1/products", GATEWAY_NO_METHOD, NULL, "GET, POST"},
+        {"PUT", "/v1/products", GATEWAY_NO_METHOD, NULL, "GET, HEAD, POST"},
         {"GET", "/v1/products/abc", GATEWAY_MATCHED, h_c, ""},
-        {"POST", "/v1/products/abc", GATEWAY_NO_METHOD, NULL, "GET"},
+        {"POST", "/v1/products/abc", GATEWAY_NO_METHOD, NULL, "GET, HEAD"},
         {"GET", "/v1/products/", GATEWAY_NO_PATH, NULL, ""},
         {"GET", "/v1/products/abc/", GATEWAY_NO_PATH, NULL, ""},
         {"GET", "/v1/products/a/b", GATEWAY_NO_PATH, NULL, ""},
@@ -106,7 +106,7 @@ Test(gateway_routes, the_real_table_is_sane) {
     cr_expect_eq(gateway_route_match(gateway_routes, gateway_routes_count, "POST", "/readyz", &route, &params, allow,
                                      sizeof allow),
                  GATEWAY_NO_METHOD);
-    cr_expect_str_eq(allow, "GET");
+    cr_expect_str_eq(allow, "GET, HEAD");
     /* No two routes share method and pattern. */
     for (size_t i = 0; i < gateway_routes_count; i++)
         for (size_t j = i + 1; j < gateway_routes_count; j++)
@@ -238,7 +238,7 @@ Test(gateway_dispatch, unknown_path_404_and_wrong_method_405, .init = start, .fi
     e = error_of(body);
     cr_expect_str_eq(json_string_value(json_object_get(e, "code")), "method_not_allowed");
     cr_expect_str_eq(json_string_value(json_object_get(e, "request_id")), "r405");
-    cr_expect_str_eq(gw_header(head, "Allow", v, sizeof v), "GET");
+    cr_expect_str_eq(gw_header(head, "Allow", v, sizeof v), "GET, HEAD");
     json_decref(e);
     free(body), free(head);
 }
