@@ -128,4 +128,4 @@ for body, offer, publish in products:
     if publish:
         call("POST", f"/v1/products/{p['id']}/publish", {}, token=token)
 print(f"Demo seller: {SELLER['email']} / {password} (showcase published; SaaS and LLM products published, "
-      "OMI product in draft until the publisher assigns its code)")
+      "OMI product in draft: its product code comes from the publisher)")
