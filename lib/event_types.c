@@ -8,6 +8,7 @@
 #include "catalog.pb-c.h"
 #include "identity.pb-c.h"
 #include "mail.pb-c.h"
+#include "publisher.pb-c.h"
 #include "testing.pb-c.h"
 
 const struct event_type event_types[] = {
@@ -23,6 +24,9 @@ const struct event_type event_types[] = {
     {"catalog.version.*", &mkt__catalog__version_event__descriptor},
     {"catalog.terms.*", &mkt__catalog__terms_event__descriptor},
     {"catalog.review.*", &mkt__catalog__review_event__descriptor},
+    /* publisher */
+    {"publisher.product_code.created", &mkt__publisher__product_code_event__descriptor},
+    {"publisher.product_code.failed", &mkt__publisher__product_code_failed__descriptor},
     /* notifier */
     {"notifier.mail.sent", &mkt__mail__mail_sent__descriptor},
     {"notifier.mail.failed", &mkt__mail__mail_failed__descriptor},

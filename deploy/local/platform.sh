@@ -43,6 +43,9 @@ service_env() { # NAME: the environment of one service
       echo "MKT_VAULT_KEY=$(local_secret "$RUN/secrets/vault.key" 32)"
       echo "MKT_OPERATOR_EMAIL=$OPERATOR_EMAIL"
       echo "MKT_OPERATOR_PASSWORD=${MKT_OPERATOR_PASSWORD:-$(local_secret "$RUN/secrets/operator.password" 15 '-Op9')}" ;;
+    publisher) # the emulator's distribution account (deploy/cloudsim-seed.json, 100000000001)
+      echo "MKT_DISTRIBUTION_ACCESS_KEY=MKTDISTRIBUTION00001"
+      echo "MKT_DISTRIBUTION_SECRET_KEY=DISTRIBUTIONDEMOSECRETKEY000000000000001" ;;
     notifier)
       echo "MKT_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
       echo "MKT_TEMPLATES_DIR=$ROOT/services/notifier/templates"
