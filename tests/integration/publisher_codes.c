@@ -198,33 +198,3 @@ Test(publisher_codes, omi_product_gets_one_code_outsourced_none, .timeout = 120)
     cr_expect_eq(th_stop(&t.proc, SIGTERM, 20000), 0, "the publisher exits 0 after SIGTERM");
     pc_cleanup(&t);
 }
-
-Test(publisher_codes, kill9_after_create_sent_makes_no_second_type, .timeout = 120) {
-    struct pc t;
-    pc_init(&t);
-    /* CreateProductType is held 4 s before the emulator makes the type (long enough for the
-     * sanitized build to have sent it when the kill comes) */
-    th_cloudsim_faults("{\"operations\":[\"CreateProductType\"],\"latency_ms\":4000}");
-    pc_start(&t);
-    char omi[40], org[40], env_omi[40] = "";
-    id_uuid(omi);
-    id_uuid(org);
-    publish_product(&t, omi, org, "omi", env_omi);
-    struct row_arg a = {&t, omi, "(attempts >= 1 AND lease_owner IS NOT NULL)::text", "true"};
-    cr_assert(th_eventually(row_is, &a, 30000), "the job is claimed");
-    th_sleep_ms(1500); /* ReadProductTypes done, CreateProductType in flight */
-    th_kill9(&t.proc);
-    th_sleep_ms(4000); /* the emulator makes the type; the lease ends */
-    th_cloudsim_faults(NULL);
-    cr_expect_eq(types_of(&t, omi, NULL), 1, "the create reached the cloud before the kill");
-    char *state = row_sql(&t, "state", omi);
-    cr_expect_str_eq(state, "pending", "the outcome was not recorded");
-    free(state);
-    pc_start(&t);
-    char code[64] = "", cloud_code[64] = "";
-    cr_assert(wait_code_event(&t, omi, code, 30000), "the event after the restart");
-    cr_expect_eq(types_of(&t, omi, cloud_code), 1, "still exactly one product type");
-    cr_expect_str_eq(code, cloud_code);
-    cr_expect_eq(th_stop(&t.proc, SIGTERM, 20000), 0, "the publisher exits 0 after SIGTERM");
-    pc_cleanup(&t);
-}
